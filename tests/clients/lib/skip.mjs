@@ -18,7 +18,6 @@ export async function orSkip(t, what, fn) {
 }
 
 export function skipWith(t, reason) {
-  console.log(`# skipped "${t.name}": ${reason}`);
   t.skip(reason);
 }
 

@@ -90,7 +90,6 @@ function runCodex(args, env, timeoutMs) {
 test('Codex runs cordon exec; the sandbox keeps writes inside the workspace', async (t) => {
   if (!existsSync(codexBin)) {
     const reason = `@openai/codex is not installed (npm ci --prefix ${path.relative(process.cwd(), here) || '.'} failed or was not run)`;
-    console.log(`# skipped: ${reason}`);
     return t.skip(reason);
   }
   const bin = cordonBin();
@@ -102,7 +101,6 @@ test('Codex runs cordon exec; the sandbox keeps writes inside the workspace', as
   const tools = await cordonTools(bin, workspace);
   if (!tools.includes('exec')) {
     const reason = `cordon does not offer the exec tool yet (tools: ${tools.join(', ') || 'none'})`;
-    console.log(`# skipped: ${reason}`);
     return t.skip(reason);
   }
 
