@@ -118,7 +118,12 @@ Result<std::unique_ptr<CgroupJob>> CgroupJob::Create(const std::string& name,
       why.push_back("cgroup2 tracking: " + s.error().detail);
     }
   }
-  std::string reason = "no delegated cgroup: memory limit is per process, process limit is per uid";
+  std::string reason =
+      job->kind_ == JobKind::kTrackingOnly
+          ? "no delegated memory/pids controllers (cgroup2 only tracks and kills the tree): "
+            "memory limit is per process, process limit is per uid"
+          : "no delegated cgroup: memory limit is per process, process limit is per uid, and "
+            "the tree is killed through the worker's PID namespace";
   if (!host.reason.empty()) reason += " (" + host.reason + ")";
   for (const std::string& w : why) reason += "; " + w;
   job->degraded_reason_ = reason;
