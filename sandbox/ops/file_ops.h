@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include "sandbox/ops/fs_context.h"
 #include "sandbox/ops/fs_types.h"
@@ -30,9 +31,10 @@ Result<WriteFileResult> WriteFile(const FsContext& ctx, const WriteFileParams& p
 
 // Test hooks for patch/apply's commit phase; not part of the wire API.
 struct ApplyPatchHooks {
-  // Called before commit step `step` (0-based, one per changed path) with the number of steps;
-  // lets a test change the filesystem at an exact point to force a mid-commit failure.
-  std::function<void(size_t step, size_t steps)> before_commit_step;
+  // Called before commit step `step` (0-based, one per changed path, in path order) with the
+  // number of steps and the step's path; lets a test change the filesystem at an exact point
+  // to force a mid-commit failure.
+  std::function<void(size_t step, size_t steps, const std::string& abs_path)> before_commit_step;
 };
 
 // patch/apply: parse (auto-detect), compute every file's new content in memory, stage each as

@@ -51,6 +51,7 @@ Status CommitStep(Step& s) {
       if (!SameInode(dir, s.tmp_name, c)) return Changed(c.path.abs);
       return OkStatus();
     }
+    if (errno == ENOENT) return Changed(c.path.abs);
     if (errno != EINVAL && errno != ENOSYS) return WriteError(errno, "replacing " + c.path.abs);
     // Filesystems without RENAME_EXCHANGE: move the old file aside, then the new one in.
     s.backup_name = TempName("bak");
@@ -162,7 +163,7 @@ Status CommitChanges(const Policy& policy, std::vector<FileChange>& changes,
 
   // Commit: one rename per path; the first failure undoes everything before it.
   for (size_t i = 0; i < steps.size(); ++i) {
-    if (hooks && hooks->before_commit_step) hooks->before_commit_step(i, steps.size());
+    if (hooks && hooks->before_commit_step) hooks->before_commit_step(i, steps.size(), changes[i].path.abs);
     if (auto st = CommitStep(steps[i]); !st) return abort_all(st.error());
   }
 

@@ -21,9 +21,14 @@ std::string_view TrimWs(std::string_view s) {
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
-bool IsHeredocStart(std::string_view line) {
+// "<<'EOF'", "<<\"EOF\"" or "<<EOF" opens a shell heredoc; returns its terminator word.
+std::string_view HeredocWord(std::string_view line) {
   line = TrimWs(line);
-  return StartsWith(line, "<<") && line.size() > 2 && line.find(' ') == std::string_view::npos;
+  if (!StartsWith(line, "<<") || line.find(' ') != std::string_view::npos) return {};
+  line.remove_prefix(2);
+  if (line.size() >= 2 && (line.front() == '\'' || line.front() == '"') && line.back() == line.front())
+    line = line.substr(1, line.size() - 2);
+  return line;
 }
 
 // The patch as lines without terminators or CR, heredoc wrapper and surrounding blank lines
@@ -47,9 +52,12 @@ Body Prepare(std::string_view text) {
   while (!b.lines.empty() && TrimWs(b.lines.back()).empty()) b.lines.pop_back();
   size_t skip = 0;
   while (skip < b.lines.size() && TrimWs(b.lines[skip]).empty()) ++skip;
-  if (skip < b.lines.size() && IsHeredocStart(b.lines[skip])) {
-    ++skip;
-    if (!b.lines.empty() && TrimWs(b.lines.back()) != kEnd) b.lines.pop_back();  // "EOF"
+  if (skip < b.lines.size()) {
+    std::string_view word = HeredocWord(b.lines[skip]);
+    if (!word.empty()) {
+      ++skip;
+      if (b.lines.size() > skip && TrimWs(b.lines.back()) == word) b.lines.pop_back();
+    }
   }
   b.lines.erase(b.lines.begin(), b.lines.begin() + skip);
   b.first_line += static_cast<int64_t>(skip);
