@@ -80,6 +80,10 @@ Error WriteError(int err, const std::string& what) {
     case EPERM:
     case EROFS:
       return ErrnoError(ErrorKind::kPolicyDenied, what, err);
+    case ENOENT:
+    case ENOTDIR:
+      // The directory we hold was removed or replaced meanwhile.
+      return MakeError(ErrorKind::kConflict, what + ": the directory changed while it was being written");
     default:
       return ErrnoError(ErrorKind::kInternal, what, err);
   }

@@ -30,7 +30,8 @@ Result<std::string> CreateTempFile(int dir_fd, std::string_view content, mode_t 
                                    const std::string& display);
 
 // Maps a failed write/rename errno: ENOSPC/EDQUOT/EFBIG -> kLimitExceeded, EACCES/EPERM/EROFS
-// -> kPolicyDenied, others -> kInternal.
+// -> kPolicyDenied, ENOENT/ENOTDIR (the directory changed meanwhile) -> kConflict, others ->
+// kInternal.
 Error WriteError(int err, const std::string& what);
 
 }  // namespace cordon::ops
