@@ -16,18 +16,15 @@ namespace {
 // capabilities do not survive a uid change (KEEP_CAPS off, locked) and nothing can be raised
 // into the ambient set (NO_CAP_AMBIENT_RAISE).
 constexpr unsigned long kLockedSecurebits =
-    SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-    SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
-    SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+    SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |
+    SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
 
 struct CapSets {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
 };
 
-bool GetCaps(CapSets& caps) {
-  return syscall(SYS_capget, &caps.header, caps.data) == 0;
-}
+bool GetCaps(CapSets& caps) { return syscall(SYS_capget, &caps.header, caps.data) == 0; }
 
 bool AnyCapability(const CapSets& caps) {
   for (const auto& d : caps.data) {
@@ -59,8 +56,7 @@ Status DropAllCapabilities() {
     }
     // The bounding set caps what any later execve could grant.
     for (int cap = 0, last = LastCap(); cap <= last; ++cap) {
-      if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 &&
-          prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+      if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
         return ErrnoError(ErrorKind::kSandboxFailed, "PR_CAPBSET_DROP", errno);
       }
     }

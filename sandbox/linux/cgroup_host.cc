@@ -53,8 +53,8 @@ std::string Unescape(const std::string& text) {
 }
 
 struct CgroupMount {
-  std::string root;         // the cgroup path that is mounted (usually "/")
-  std::string mount_point;  // where it is mounted
+  std::string root;                      // the cgroup path that is mounted (usually "/")
+  std::string mount_point;               // where it is mounted
   std::vector<std::string> controllers;  // v1 only
 };
 

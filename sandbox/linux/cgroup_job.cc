@@ -76,11 +76,16 @@ Status EnableV2Controllers(const std::string& base, const std::string& wanted) {
 
 const char* JobKindName(JobKind kind) {
   switch (kind) {
-    case JobKind::kCgroupV2: return "cgroup-v2";
-    case JobKind::kCgroupV1Hybrid: return "cgroup-v1-hybrid";
-    case JobKind::kCgroupV1: return "cgroup-v1";
-    case JobKind::kTrackingOnly: return "cgroup-v2-tracking";
-    case JobKind::kNone: return "none";
+    case JobKind::kCgroupV2:
+      return "cgroup-v2";
+    case JobKind::kCgroupV1Hybrid:
+      return "cgroup-v1-hybrid";
+    case JobKind::kCgroupV1:
+      return "cgroup-v1";
+    case JobKind::kTrackingOnly:
+      return "cgroup-v2-tracking";
+    case JobKind::kNone:
+      return "none";
   }
   return "none";
 }

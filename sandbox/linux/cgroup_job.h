@@ -41,8 +41,7 @@ class CgroupJob {
   // `name` is one path component, unique per live session (e.g. "cordon-<pid>-<session>").
   // Fails only when a cgroup that was chosen cannot be cleaned up; a host without usable
   // cgroups gets a kNone job with degraded_reason() set.
-  static Result<std::unique_ptr<CgroupJob>> Create(const std::string& name,
-                                                   const JobLimits& limits,
+  static Result<std::unique_ptr<CgroupJob>> Create(const std::string& name, const JobLimits& limits,
                                                    const CgroupHost& host);
   static Result<std::unique_ptr<CgroupJob>> Create(const std::string& name,
                                                    const JobLimits& limits) {

@@ -37,9 +37,11 @@ void ProbeLandlock(HostFeatures& host) {
   }
   int err = errno;
   if (err == ENOSYS) {
-    host.landlock_reason = "kernel built without Landlock (CONFIG_SECURITY_LANDLOCK, Linux >= 5.13)";
+    host.landlock_reason =
+        "kernel built without Landlock (CONFIG_SECURITY_LANDLOCK, Linux >= 5.13)";
   } else if (err == EOPNOTSUPP) {
-    host.landlock_reason = "Landlock is built but disabled: add \"landlock\" to the lsm= boot parameter";
+    host.landlock_reason =
+        "Landlock is built but disabled: add \"landlock\" to the lsm= boot parameter";
   } else {
     host.landlock_reason = std::string("landlock_create_ruleset: ") + std::strerror(err);
   }
@@ -64,13 +66,20 @@ struct ProbeReport {
 
 const char* StageName(int stage) {
   switch (stage) {
-    case kUnshareUser: return "unshare(CLONE_NEWUSER)";
-    case kSetgroups: return "write /proc/self/setgroups";
-    case kUidMap: return "write /proc/self/uid_map";
-    case kGidMap: return "write /proc/self/gid_map";
-    case kUnshareMount: return "unshare(CLONE_NEWNS) inside the user namespace";
-    case kMountPrivate: return "mount(MS_PRIVATE) inside the user namespace";
-    default: return "namespace probe";
+    case kUnshareUser:
+      return "unshare(CLONE_NEWUSER)";
+    case kSetgroups:
+      return "write /proc/self/setgroups";
+    case kUidMap:
+      return "write /proc/self/uid_map";
+    case kGidMap:
+      return "write /proc/self/gid_map";
+    case kUnshareMount:
+      return "unshare(CLONE_NEWNS) inside the user namespace";
+    case kMountPrivate:
+      return "mount(MS_PRIVATE) inside the user namespace";
+    default:
+      return "namespace probe";
   }
 }
 
@@ -116,9 +125,10 @@ std::string UserNamespaceHint() {
   }
   if (getuid() != 0 &&
       ReadTrimmed("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1") {
-    hint += "; AppArmor restricts unprivileged user namespaces "
-            "(kernel.apparmor_restrict_unprivileged_userns=1: give cordon a profile with "
-            "\"userns,\" or set it to 0)";
+    hint +=
+        "; AppArmor restricts unprivileged user namespaces "
+        "(kernel.apparmor_restrict_unprivileged_userns=1: give cordon a profile with "
+        "\"userns,\" or set it to 0)";
   }
   return hint;
 }
@@ -156,8 +166,8 @@ void ProbeNamespaces(HostFeatures& host) {
     return;
   }
   if (report.stage != 0) {
-    host.user_namespaces_reason =
-        std::string(StageName(report.stage)) + ": " + std::strerror(report.err) + UserNamespaceHint();
+    host.user_namespaces_reason = std::string(StageName(report.stage)) + ": " +
+                                  std::strerror(report.err) + UserNamespaceHint();
     host.network_namespaces_reason = "needs a user namespace";
     return;
   }
@@ -166,7 +176,8 @@ void ProbeNamespaces(HostFeatures& host) {
     host.network_namespaces = true;
   } else {
     host.network_namespaces_reason =
-        std::string("unshare(CLONE_NEWNET) inside the user namespace: ") + std::strerror(report.net_err);
+        std::string("unshare(CLONE_NEWNET) inside the user namespace: ") +
+        std::strerror(report.net_err);
   }
 }
 

@@ -4,9 +4,8 @@
 // `cordon check` print it, each missing piece with the reason in words.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "sandbox/linux/cgroup_host.h"
 

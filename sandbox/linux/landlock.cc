@@ -98,8 +98,8 @@ Status ApplyLandlock(const LandlockRules& rules, int abi) {
   if (abi >= 6 && rules.scope_ipc) {
     attr.scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL;
   }
-  UniqueFd ruleset(static_cast<int>(
-      syscall(__NR_landlock_create_ruleset, &attr, AttrSize(abi), 0)));
+  UniqueFd ruleset(
+      static_cast<int>(syscall(__NR_landlock_create_ruleset, &attr, AttrSize(abi), 0)));
   if (!ruleset) return ErrnoError(ErrorKind::kSandboxFailed, "landlock_create_ruleset", errno);
 
   for (const std::string& path : rules.read_only) {

@@ -9,13 +9,20 @@ namespace {
 
 const char* RlimitName(int resource) {
   switch (resource) {
-    case RLIMIT_CPU: return "setrlimit(RLIMIT_CPU)";
-    case RLIMIT_FSIZE: return "setrlimit(RLIMIT_FSIZE)";
-    case RLIMIT_NOFILE: return "setrlimit(RLIMIT_NOFILE)";
-    case RLIMIT_CORE: return "setrlimit(RLIMIT_CORE)";
-    case RLIMIT_AS: return "setrlimit(RLIMIT_AS)";
-    case RLIMIT_NPROC: return "setrlimit(RLIMIT_NPROC)";
-    default: return "setrlimit";
+    case RLIMIT_CPU:
+      return "setrlimit(RLIMIT_CPU)";
+    case RLIMIT_FSIZE:
+      return "setrlimit(RLIMIT_FSIZE)";
+    case RLIMIT_NOFILE:
+      return "setrlimit(RLIMIT_NOFILE)";
+    case RLIMIT_CORE:
+      return "setrlimit(RLIMIT_CORE)";
+    case RLIMIT_AS:
+      return "setrlimit(RLIMIT_AS)";
+    case RLIMIT_NPROC:
+      return "setrlimit(RLIMIT_NPROC)";
+    default:
+      return "setrlimit";
   }
 }
 
@@ -30,7 +37,9 @@ Status Lower(int resource, rlim_t soft, rlim_t hard) {
     if (soft == RLIM_INFINITY || soft > current.rlim_max) soft = current.rlim_max;
   }
   if (soft > hard) soft = hard;
-  struct rlimit wanted {soft, hard};
+  struct rlimit wanted {
+    soft, hard
+  };
   if (setrlimit(resource, &wanted) != 0) {
     return ErrnoError(ErrorKind::kSandboxFailed, RlimitName(resource), errno);
   }

@@ -1,10 +1,10 @@
 #include "sandbox/linux/seccomp_policy.h"
 
-#include <sys/ioctl.h>
 #include <linux/netlink.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -39,16 +39,20 @@ namespace {
 // its kernel objects. Outside processes are already invisible through the PID namespace, but
 // these are the classic escape and credential-theft tools, and a build never needs them.
 constexpr int kCrossProcess[] = {
-    __NR_ptrace, __NR_process_vm_readv, __NR_process_vm_writev, __NR_kcmp,
-    __NR_pidfd_getfd, __NR_process_madvise,
+    __NR_ptrace, __NR_process_vm_readv, __NR_process_vm_writev,
+    __NR_kcmp,   __NR_pidfd_getfd,      __NR_process_madvise,
 };
 
 // Large, bug-prone kernel surfaces that ordinary commands do not need and that have carried
 // many local privilege escalations: eBPF, perf events, userfaultfd (the standard tool for
 // winning kernel races) and io_uring (which also performs I/O that seccomp never sees).
 constexpr int kKernelAttackSurface[] = {
-    __NR_bpf,          __NR_perf_event_open,   __NR_userfaultfd,
-    __NR_io_uring_setup, __NR_io_uring_enter,  __NR_io_uring_register,
+    __NR_bpf,
+    __NR_perf_event_open,
+    __NR_userfaultfd,
+    __NR_io_uring_setup,
+    __NR_io_uring_enter,
+    __NR_io_uring_register,
 };
 
 // The kernel keyrings are not per-sandbox: a command could read or plant keys in the
@@ -58,9 +62,9 @@ constexpr int kKeyring[] = {__NR_keyctl, __NR_add_key, __NR_request_key};
 // Changing the filesystem view: the mount plan is final once the worker is built, and a
 // new mount could uncover what a read-only bind or an empty tmpfs hides.
 constexpr int kMount[] = {
-    __NR_mount,     __NR_umount2,   __NR_pivot_root, __NR_chroot,  __NR_move_mount,
-    __NR_open_tree, __NR_open_tree_attr, __NR_fsopen, __NR_fsconfig, __NR_fsmount,
-    __NR_fspick,    __NR_mount_setattr,
+    __NR_mount,      __NR_umount2,   __NR_pivot_root,     __NR_chroot,
+    __NR_move_mount, __NR_open_tree, __NR_open_tree_attr, __NR_fsopen,
+    __NR_fsconfig,   __NR_fsmount,   __NR_fspick,         __NR_mount_setattr,
 };
 
 // Entering or creating namespaces: a fresh user namespace hands back every capability (and
@@ -68,11 +72,19 @@ constexpr int kMount[] = {
 // clone() is filtered by flag below; clone3 separately.
 constexpr int kNamespaces[] = {__NR_unshare, __NR_setns};
 
-// Administering the host: none works without host capabilities, which sandboxed processes
+// Administering the host: all but syslog need host capabilities, which sandboxed processes
 // never hold; denied anyway so a capability leak is not enough.
 constexpr int kHostAdmin[] = {
-    __NR_kexec_load, __NR_kexec_file_load, __NR_reboot, __NR_init_module, __NR_finit_module,
-    __NR_delete_module, __NR_swapon, __NR_swapoff, __NR_acct, __NR_syslog,
+    __NR_kexec_load,
+    __NR_kexec_file_load,
+    __NR_reboot,
+    __NR_init_module,
+    __NR_finit_module,
+    __NR_delete_module,
+    __NR_swapon,
+    __NR_swapoff,
+    __NR_acct,
+    __NR_syslog,  // readable when kernel.dmesg_restrict=0: leaks kernel addresses
 #ifdef __NR_iopl
     __NR_iopl,
 #endif
@@ -87,8 +99,8 @@ constexpr int kHostAdmin[] = {
 // of its own PID namespace. CLONE_NEWTIME shares its bit with the exit signal in clone(), so
 // clone cannot create a time namespace; unshare (denied) is the only way.
 constexpr uint64_t kCloneNamespaceFlags[] = {
-    CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
-    CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
+    CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+    CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET,
 };
 
 constexpr uint64_t kLow32 = 0xffffffffULL;
@@ -234,8 +246,7 @@ Status LoadSeccomp(const std::vector<sock_filter>& program) {
   prog.len = static_cast<unsigned short>(program.size());
   prog.filter = const_cast<sock_filter*>(program.data());
   // Required of a caller without CAP_SYS_ADMIN, and wanted anyway: no setuid way back out.
-  if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1 &&
-      prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+  if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     return ErrnoError(ErrorKind::kSandboxFailed, "prctl(PR_SET_NO_NEW_PRIVS)", errno);
   }
   // TSYNC: in a multithreaded caller every thread gets the filter, or none does.

@@ -1,5 +1,3 @@
-#include "sandbox/linux/capabilities.h"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/capability.h>
@@ -10,6 +8,7 @@
 
 #include <string>
 
+#include "sandbox/linux/capabilities.h"
 #include "sandbox/linux/host_probe.h"
 #include "sandbox/unique_fd.h"
 #include "tests/unit/sandbox/linux_test_child.h"
@@ -51,7 +50,8 @@ int NothingHeld(bool bounding) {
 int ExecShowsNoCapabilities() {
   pid_t pid = fork();
   if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", "grep -q '^CapEff:[[:space:]]*0000000000000000$' /proc/self/status",
+    execl("/bin/sh", "sh", "-c",
+          "grep -q '^CapEff:[[:space:]]*0000000000000000$' /proc/self/status",
           static_cast<char*>(nullptr));
     _exit(127);
   }
@@ -68,15 +68,16 @@ TEST(LinuxCapabilities, RootLosesEverythingForGood) {
   // Control: root can give the file away.
   EXPECT_TRUE(RunInChild([&] { return ErrnoOf(chown(file.c_str(), 4242, 4242)); }).Exited(0));
   EXPECT_TRUE(RunInChild([&] {
-    if (!DropAllCapabilities().ok()) return kSetupFailed;
-    int held = NothingHeld(true);
-    if (held != 0) return 100 + held;
-    int bits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
-    if (!(bits & SECBIT_NOROOT_LOCKED) || !(bits & SECBIT_NOROOT)) return 110;
-    return ErrnoOf(chown(file.c_str(), 0, 0));
-  }).Exited(EPERM));
-  EXPECT_TRUE(RunInChild([] { return DropAllCapabilities().ok() ? ExecShowsNoCapabilities() : kSetupFailed; })
-                  .Exited(0));
+                if (!DropAllCapabilities().ok()) return kSetupFailed;
+                int held = NothingHeld(true);
+                if (held != 0) return 100 + held;
+                int bits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+                if (!(bits & SECBIT_NOROOT_LOCKED) || !(bits & SECBIT_NOROOT)) return 110;
+                return ErrnoOf(chown(file.c_str(), 0, 0));
+              }).Exited(EPERM));
+  EXPECT_TRUE(RunInChild([] {
+                return DropAllCapabilities().ok() ? ExecShowsNoCapabilities() : kSetupFailed;
+              }).Exited(0));
   // Control: without the drop, exec as root keeps a full effective set.
   EXPECT_TRUE(RunInChild([] { return ExecShowsNoCapabilities(); }).Exited(1));
   testing::RemoveTree(dir);
@@ -89,35 +90,36 @@ TEST(LinuxCapabilities, UidZeroInAUserNamespaceLosesEverything) {
   // Control: uid 0 of a fresh user namespace may create a UTS namespace and keeps its
   // capabilities across exec.
   EXPECT_TRUE(RunInChild([] {
-    if (!EnterUserNamespaceAsRoot()) return kSetupFailed;
-    return ErrnoOf(unshare(CLONE_NEWUTS));
-  }).Exited(0));
+                if (!EnterUserNamespaceAsRoot()) return kSetupFailed;
+                return ErrnoOf(unshare(CLONE_NEWUTS));
+              }).Exited(0));
   EXPECT_TRUE(RunInChild([] {
-    if (!EnterUserNamespaceAsRoot()) return kSetupFailed;
-    return ExecShowsNoCapabilities();
-  }).Exited(1));
+                if (!EnterUserNamespaceAsRoot()) return kSetupFailed;
+                return ExecShowsNoCapabilities();
+              }).Exited(1));
   // After the drop it can do neither.
   EXPECT_TRUE(RunInChild([] {
-    if (!EnterUserNamespaceAsRoot() || !DropAllCapabilities().ok()) return kSetupFailed;
-    int held = NothingHeld(true);
-    if (held != 0) return 100 + held;
-    return ErrnoOf(unshare(CLONE_NEWUTS));
-  }).Exited(EPERM));
+                if (!EnterUserNamespaceAsRoot() || !DropAllCapabilities().ok()) return kSetupFailed;
+                int held = NothingHeld(true);
+                if (held != 0) return 100 + held;
+                return ErrnoOf(unshare(CLONE_NEWUTS));
+              }).Exited(EPERM));
   EXPECT_TRUE(RunInChild([] {
-    if (!EnterUserNamespaceAsRoot() || !DropAllCapabilities().ok()) return kSetupFailed;
-    return ExecShowsNoCapabilities();
-  }).Exited(0));
+                if (!EnterUserNamespaceAsRoot() || !DropAllCapabilities().ok()) return kSetupFailed;
+                return ExecShowsNoCapabilities();
+              }).Exited(0));
 }
 
 TEST(LinuxCapabilities, UnprivilegedUidSucceedsWithoutSetpcap) {
   EXPECT_TRUE(RunInChild([] {
-    // As root, become an ordinary uid first (the uid change clears every capability).
-    if (getuid() == 0 && (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)) {
-      return kSetupFailed;
-    }
-    if (!DropAllCapabilities().ok()) return kSetupFailed + 1;
-    return NothingHeld(false);
-  }).Exited(0));
+                // As root, become an ordinary uid first (the uid change clears every capability).
+                if (getuid() == 0 &&
+                    (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0)) {
+                  return kSetupFailed;
+                }
+                if (!DropAllCapabilities().ok()) return kSetupFailed + 1;
+                return NothingHeld(false);
+              }).Exited(0));
 }
 
 }  // namespace

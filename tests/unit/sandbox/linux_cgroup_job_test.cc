@@ -1,5 +1,3 @@
-#include "sandbox/linux/cgroup_job.h"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -10,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "sandbox/linux/cgroup_job.h"
 #include "sandbox/unique_fd.h"
 #include "tests/unit/sandbox/linux_test_child.h"
 
@@ -91,10 +90,10 @@ class LinuxCgroupJob : public ::testing::Test {
   }
 };
 
-#define REQUIRE(cond, job)                                                            \
-  if (!(cond)) {                                                                       \
-    GTEST_SKIP() << #cond << " does not hold for a " << JobKindName((job)->kind())     \
-                 << " job here: " << (job)->degraded_reason();                         \
+#define REQUIRE(cond, job)                                                         \
+  if (!(cond)) {                                                                   \
+    GTEST_SKIP() << #cond << " does not hold for a " << JobKindName((job)->kind()) \
+                 << " job here: " << (job)->degraded_reason();                     \
   }
 
 TEST_F(LinuxCgroupJob, PicksTheBestMechanismAndSaysWhy) {
@@ -144,8 +143,8 @@ TEST_F(LinuxCgroupJob, MemoryHogIsOomKilled) {
   // Control: the same allocation pattern, smaller than the limit, completes.
   auto allocate = [](size_t bytes) {
     return [bytes](int) {
-      char* p = static_cast<char*>(mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+      char* p = static_cast<char*>(
+          mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
       if (p == MAP_FAILED) return errno;
       for (size_t off = 0; off < bytes; off += 4096) p[off] = 1;
       return 0;
@@ -210,7 +209,7 @@ CgroupHost Variant(const std::string& name) {
 class LinuxCgroupJobKill : public LinuxCgroupJob,
                            public ::testing::WithParamInterface<std::string> {};
 
-INSTANTIATE_TEST_SUITE_P(Hosts, LinuxCgroupJobKill,
+INSTANTIATE_TEST_SUITE_P(LinuxCgroupHosts, LinuxCgroupJobKill,
                          ::testing::Values("probed", "v1_only", "tracking_only"));
 
 TEST_P(LinuxCgroupJobKill, KillAllReachesSetsidDaemons) {

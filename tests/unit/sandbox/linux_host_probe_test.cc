@@ -1,5 +1,3 @@
-#include "sandbox/linux/host_probe.h"
-
 #include <gtest/gtest.h>
 #include <linux/landlock.h>
 #include <sched.h>
@@ -7,6 +5,7 @@
 
 #include <fstream>
 
+#include "sandbox/linux/host_probe.h"
 #include "tests/unit/sandbox/linux_test_child.h"
 
 namespace cordon {

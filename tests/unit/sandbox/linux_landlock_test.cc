@@ -1,5 +1,3 @@
-#include "sandbox/linux/landlock.h"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -12,6 +10,7 @@
 #include <cstring>
 
 #include "sandbox/linux/host_probe.h"
+#include "sandbox/linux/landlock.h"
 #include "sandbox/unique_fd.h"
 #include "tests/unit/sandbox/linux_test_child.h"
 
@@ -24,9 +23,10 @@ using testing::RunInChild;
 
 int Abi() { return ProbeHostOnce().landlock_abi; }
 
-#define REQUIRE_ABI(n)                                                                   \
-  if (Abi() < (n)) GTEST_SKIP() << "needs Landlock ABI " << (n) << ", host has " << Abi() \
-                                << ": " << ProbeHostOnce().landlock_reason
+#define REQUIRE_ABI(n)                                                           \
+  if (Abi() < (n))                                                               \
+  GTEST_SKIP() << "needs Landlock ABI " << (n) << ", host has " << Abi() << ": " \
+               << ProbeHostOnce().landlock_reason
 
 int WriteFile(const std::string& path) {
   UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
@@ -80,19 +80,19 @@ TEST_F(LinuxLandlock, ReadAndExecuteStillWorkOutside) {
   ASSERT_EQ(WriteFile(outside_ + "/r"), 0);
   std::string path = outside_ + "/r";
   EXPECT_TRUE(Under(Rules(), [&] {
-    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    return fd ? 0 : errno;
-  }).Exited(0));
+                UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+                return fd ? 0 : errno;
+              }).Exited(0));
   EXPECT_TRUE(Under(Rules(), [] {
-    pid_t pid = fork();
-    if (pid == 0) {
-      execl("/bin/true", "true", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : kSetupFailed;
-  }).Exited(0));
+                pid_t pid = fork();
+                if (pid == 0) {
+                  execl("/bin/true", "true", static_cast<char*>(nullptr));
+                  _exit(127);
+                }
+                int status = 0;
+                waitpid(pid, &status, 0);
+                return WIFEXITED(status) ? WEXITSTATUS(status) : kSetupFailed;
+              }).Exited(0));
 }
 
 TEST_F(LinuxLandlock, TruncateAndRemoveOutsideDenied) {
@@ -112,7 +112,8 @@ TEST_F(LinuxLandlock, RenameOutOfWritableRootDenied) {
   std::string from = inside_ + "/m";
   ASSERT_EQ(WriteFile(from), 0);
   std::string to = outside_ + "/m";
-  testing::ChildExit moved = Under(Rules(), [&] { return ErrnoOf(rename(from.c_str(), to.c_str())); });
+  testing::ChildExit moved =
+      Under(Rules(), [&] { return ErrnoOf(rename(from.c_str(), to.c_str())); });
   EXPECT_TRUE(moved.Exited(EACCES) || moved.Exited(EXDEV)) << moved.code;
   LandlockRules both = Rules();
   both.read_write.push_back(outside_);

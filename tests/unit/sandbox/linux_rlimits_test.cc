@@ -1,5 +1,3 @@
-#include "sandbox/linux/rlimits.h"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -8,6 +6,7 @@
 #include <ctime>
 #include <string>
 
+#include "sandbox/linux/rlimits.h"
 #include "sandbox/unique_fd.h"
 #include "tests/unit/sandbox/linux_test_child.h"
 
@@ -27,7 +26,8 @@ ResourceLimits Unlimited() {
   return limits;
 }
 
-testing::ChildExit Under(const ResourceLimits& limits, bool cgroup, const std::function<int()>& probe) {
+testing::ChildExit Under(const ResourceLimits& limits, bool cgroup,
+                         const std::function<int()>& probe) {
   return RunInChild([&] {
     if (!ApplyCommandRlimits(limits, cgroup).ok()) return kSetupFailed;
     return probe();
@@ -67,10 +67,10 @@ TEST(LinuxRlimits, OpenFilesLimit) {
 
 TEST(LinuxRlimits, NoCoreDumps) {
   EXPECT_TRUE(Under(Unlimited(), true, [] {
-    rlimit core{};
-    getrlimit(RLIMIT_CORE, &core);
-    return core.rlim_cur == 0 && core.rlim_max == 0 ? 0 : 1;
-  }).Exited(0));
+                rlimit core{};
+                getrlimit(RLIMIT_CORE, &core);
+                return core.rlim_cur == 0 && core.rlim_max == 0 ? 0 : 1;
+              }).Exited(0));
 }
 
 double CpuSeconds() {
@@ -120,15 +120,15 @@ TEST(LinuxRlimits, ProcessCountOnlyWithoutACgroup) {
 
 TEST(LinuxRlimits, NeverRaisesAboveTheHardLimit) {
   EXPECT_TRUE(RunInChild([] {
-    rlimit low{64, 64};
-    if (setrlimit(RLIMIT_NOFILE, &low) != 0) return kSetupFailed;
-    ResourceLimits limits = Unlimited();
-    limits.max_open_files = 4096;
-    if (!ApplyCommandRlimits(limits, true).ok()) return 1;
-    rlimit now{};
-    getrlimit(RLIMIT_NOFILE, &now);
-    return now.rlim_cur == 64 && now.rlim_max == 64 ? 0 : 2;
-  }).Exited(0));
+                rlimit low{64, 64};
+                if (setrlimit(RLIMIT_NOFILE, &low) != 0) return kSetupFailed;
+                ResourceLimits limits = Unlimited();
+                limits.max_open_files = 4096;
+                if (!ApplyCommandRlimits(limits, true).ok()) return 1;
+                rlimit now{};
+                getrlimit(RLIMIT_NOFILE, &now);
+                return now.rlim_cur == 64 && now.rlim_max == 64 ? 0 : 2;
+              }).Exited(0));
 }
 
 TEST(LinuxRlimits, DegradationsNamedOnlyWithoutACgroup) {

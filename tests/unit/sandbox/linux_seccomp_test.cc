@@ -1,5 +1,3 @@
-#include "sandbox/linux/seccomp_policy.h"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
@@ -23,6 +21,7 @@
 #include <string>
 
 #include "sandbox/linux/host_probe.h"
+#include "sandbox/linux/seccomp_policy.h"
 #include "sandbox/unique_fd.h"
 #include "tests/unit/sandbox/linux_test_child.h"
 
@@ -70,19 +69,19 @@ bool EnterUserNamespace(int extra_flags = 0) {
          put("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1");
 }
 
-#define REQUIRE_USERNS()                                  \
-  if (!ProbeHostOnce().user_namespaces)                   \
+#define REQUIRE_USERNS()                \
+  if (!ProbeHostOnce().user_namespaces) \
   GTEST_SKIP() << "needs user namespaces: " << ProbeHostOnce().user_namespaces_reason
 
 // The pairing: EPERM under the filter, and the same probe not refused with EPERM without it
 // (so the probe really reaches the kernel and the denial is the filter's).
-#define EXPECT_DENIED_WITH_CONTROL(...)                                                   \
-  do {                                                                                      \
-    testing::ChildExit control = Unfiltered(__VA_ARGS__);                                      \
-    ASSERT_EQ(control.signal, 0);                                                           \
-    ASSERT_LT(control.code, kSetupFailed);                                                  \
-    ASSERT_NE(control.code, EPERM) << "control already fails with EPERM on this host";      \
-    testing::ChildExit denied = Filtered(__VA_ARGS__);                                         \
+#define EXPECT_DENIED_WITH_CONTROL(...)                                                         \
+  do {                                                                                          \
+    testing::ChildExit control = Unfiltered(__VA_ARGS__);                                       \
+    ASSERT_EQ(control.signal, 0);                                                               \
+    ASSERT_LT(control.code, kSetupFailed);                                                      \
+    ASSERT_NE(control.code, EPERM) << "control already fails with EPERM on this host";          \
+    testing::ChildExit denied = Filtered(__VA_ARGS__);                                          \
     EXPECT_TRUE(denied.Exited(EPERM)) << "code " << denied.code << " signal " << denied.signal; \
   } while (0)
 
@@ -98,8 +97,8 @@ TEST(LinuxSeccomp, CompilesEveryVariant) {
 }
 
 TEST(LinuxSeccomp, LoadSetsNoNewPrivs) {
-  EXPECT_TRUE(Filtered([] { return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 ? 0 : 1; })
-                  .Exited(0));
+  EXPECT_TRUE(
+      Filtered([] { return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 ? 0 : 1; }).Exited(0));
 }
 
 TEST(LinuxSeccomp, PtraceDenied) {
@@ -147,8 +146,9 @@ TEST(LinuxSeccomp, PerfEventOpenDenied) {
 }
 
 TEST(LinuxSeccomp, KeyringDenied) {
-  EXPECT_DENIED_WITH_CONTROL(
-      [] { return ErrnoOf(syscall(__NR_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_PROCESS_KEYRING, 1)); });
+  EXPECT_DENIED_WITH_CONTROL([] {
+    return ErrnoOf(syscall(__NR_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_PROCESS_KEYRING, 1));
+  });
 }
 
 // A pty that is the probe's controlling terminal, so TIOCSTI is only refused by the filter.
@@ -192,11 +192,11 @@ TEST(LinuxSeccomp, TioclinuxDenied) {
 
 TEST(LinuxSeccomp, OtherTerminalIoctlsStillWork) {
   EXPECT_TRUE(Filtered([] {
-    return WithControllingPty([](int tty) {
-      winsize ws{};
-      return ErrnoOf(ioctl(tty, TIOCGWINSZ, &ws));
-    });
-  }).Exited(0));
+                return WithControllingPty([](int tty) {
+                  winsize ws{};
+                  return ErrnoOf(ioctl(tty, TIOCGWINSZ, &ws));
+                });
+              }).Exited(0));
 }
 
 TEST(LinuxSeccomp, UnshareUserDenied) {
@@ -247,27 +247,27 @@ TEST(LinuxSeccomp, CloneNamespaceFlagsByStage) {
   };
   EXPECT_TRUE(under(SeccompStage::kWorker, CLONE_NEWPID).Exited(0));
   EXPECT_TRUE(under(SeccompStage::kCommand, CLONE_NEWPID).Exited(EPERM));
-  for (unsigned long flag : {CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC,
-                             CLONE_NEWUTS, CLONE_NEWCGROUP}) {
+  for (unsigned long flag :
+       {CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWCGROUP}) {
     EXPECT_TRUE(under(SeccompStage::kWorker, flag).Exited(EPERM)) << std::hex << flag;
     EXPECT_TRUE(under(SeccompStage::kCommand, flag | CLONE_NEWPID).Exited(EPERM)) << flag;
   }
   // Control: without a filter the same clones succeed.
   EXPECT_TRUE(RunInChild([] {
-    if (!EnterUserNamespace()) return kSetupFailed;
-    return CloneWith(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID);
-  }).Exited(0));
+                if (!EnterUserNamespace()) return kSetupFailed;
+                return CloneWith(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID);
+              }).Exited(0));
 }
 
 TEST(LinuxSeccomp, Clone3IsEnosysAndThreadsStillWork) {
   EXPECT_TRUE(Filtered([] { return ErrnoOf(syscall(__NR_clone3, nullptr, 0)); }).Exited(ENOSYS));
   // glibc's pthread_create tries clone3 first and falls back to clone on ENOSYS.
   EXPECT_TRUE(Filtered([] {
-    pthread_t thread;
-    auto body = [](void*) -> void* { return nullptr; };
-    if (pthread_create(&thread, nullptr, body, nullptr) != 0) return 1;
-    return pthread_join(thread, nullptr);
-  }).Exited(0));
+                pthread_t thread;
+                auto body = [](void*) -> void* { return nullptr; };
+                if (pthread_create(&thread, nullptr, body, nullptr) != 0) return 1;
+                return pthread_join(thread, nullptr);
+              }).Exited(0));
   EXPECT_TRUE(Filtered([] { return CloneWith(0); }).Exited(0));
 }
 
@@ -311,12 +311,12 @@ TEST(LinuxSeccomp, PacketSocketsDeniedInEveryMode) {
 TEST(LinuxSeccomp, UnixAndRouteNetlinkAllowedOtherNetlinkDenied) {
   EXPECT_TRUE(Filtered([] { return OpenSocket(AF_UNIX, SOCK_STREAM, 0); }).Exited(0));
   EXPECT_TRUE(Filtered([] {
-    int pair[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return errno;
-    close(pair[0]);
-    close(pair[1]);
-    return 0;
-  }).Exited(0));
+                int pair[2];
+                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return errno;
+                close(pair[0]);
+                close(pair[1]);
+                return 0;
+              }).Exited(0));
   EXPECT_TRUE(Filtered([] { return OpenSocket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE); }).Exited(0));
   EXPECT_DENIED_WITH_CONTROL([] { return OpenSocket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC); });
   EXPECT_DENIED_WITH_CONTROL([] { return OpenSocket(AF_NETLINK, SOCK_RAW, NETLINK_AUDIT); });
@@ -333,12 +333,13 @@ TEST(LinuxSeccomp, PersonalityOnlyQueryOrLinux) {
 TEST(LinuxSeccomp, ModuleAndRebootDeniedWithoutReachingTheKernel) {
   // Without the filter these fail with EPERM for lack of capabilities as well, so only the
   // filtered result is checked: EPERM from the filter even for root.
-  EXPECT_TRUE(Filtered([] { return ErrnoOf(syscall(__NR_finit_module, -1, "", 0)); })
-                  .Exited(EPERM));
-  EXPECT_TRUE(Filtered([] { return ErrnoOf(syscall(__NR_reboot, 0, 0, 0, nullptr)); })
-                  .Exited(EPERM));
-  EXPECT_TRUE(Filtered([] { return ErrnoOf(syscall(__NR_open_by_handle_at, -1, nullptr, 0)); })
-                  .Exited(EPERM));
+  EXPECT_TRUE(
+      Filtered([] { return ErrnoOf(syscall(__NR_finit_module, -1, "", 0)); }).Exited(EPERM));
+  EXPECT_TRUE(
+      Filtered([] { return ErrnoOf(syscall(__NR_reboot, 0, 0, 0, nullptr)); }).Exited(EPERM));
+  EXPECT_TRUE(Filtered([] {
+                return ErrnoOf(syscall(__NR_open_by_handle_at, -1, nullptr, 0));
+              }).Exited(EPERM));
   // Control for root: the kernel's own answer differs (EFAULT for the null handle).
   if (getuid() == 0) {
     testing::ChildExit control =
@@ -367,18 +368,18 @@ TEST(LinuxSeccomp, OrdinaryWorkStillWorks) {
   std::string dir = testing::MakeTempDir();
   ASSERT_FALSE(dir.empty());
   EXPECT_TRUE(Filtered([&] {
-    std::string file = dir + "/f";
-    UniqueFd fd(open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
-    if (!fd || write(fd.get(), "x", 1) != 1) return 1;
-    pid_t pid = fork();
-    if (pid == 0) {
-      execl("/bin/sh", "sh", "-c", "exit 7", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 7 ? 0 : 2;
-  }).Exited(0));
+                std::string file = dir + "/f";
+                UniqueFd fd(open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+                if (!fd || write(fd.get(), "x", 1) != 1) return 1;
+                pid_t pid = fork();
+                if (pid == 0) {
+                  execl("/bin/sh", "sh", "-c", "exit 7", static_cast<char*>(nullptr));
+                  _exit(127);
+                }
+                int status = 0;
+                waitpid(pid, &status, 0);
+                return WIFEXITED(status) && WEXITSTATUS(status) == 7 ? 0 : 2;
+              }).Exited(0));
   testing::RemoveTree(dir);
 }
 

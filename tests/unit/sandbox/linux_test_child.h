@@ -19,8 +19,8 @@ namespace cordon::testing {
 constexpr int kSetupFailed = 200;
 
 struct ChildExit {
-  int code = -1;    // exit status, or -1 when killed
-  int signal = 0;   // the killing signal, or 0
+  int code = -1;   // exit status, or -1 when killed
+  int signal = 0;  // the killing signal, or 0
   bool Exited(int expected) const { return signal == 0 && code == expected; }
 };
 
