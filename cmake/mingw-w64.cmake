@@ -18,9 +18,10 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
 # Static runtime: the .exe files need no libstdc++/libgcc/winpthread DLLs next to them.
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
-# Windows 10 API level; keep <windows.h> from pulling in winsock 1 (asio needs winsock2) and
+# Windows 10 1809 API level (ConPTY); keep <windows.h> from pulling in winsock 1 (asio needs winsock2) and
 # from defining min/max macros.
-set(CMAKE_C_FLAGS_INIT "-D_WIN32_WINNT=0x0A00 -DWINVER=0x0A00 -DWIN32_LEAN_AND_MEAN -DNOMINMAX")
+set(CMAKE_C_FLAGS_INIT
+  "-D_WIN32_WINNT=0x0A00 -DWINVER=0x0A00 -DNTDDI_VERSION=0x0A000006 -DWIN32_LEAN_AND_MEAN -DNOMINMAX")
 # -Wno-restrict: GCC 12 reports impossible memcpy overlaps inside std::string concatenation at
 # -O2 (GCC bug 105329); with -Werror that breaks correct code.
 set(CMAKE_CXX_FLAGS_INIT "${CMAKE_C_FLAGS_INIT} -Wno-restrict")

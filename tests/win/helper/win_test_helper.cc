@@ -5,6 +5,7 @@
 //   echo TEXT                print TEXT to stdout and "err" to stderr, exit 3
 //   alloc MB                 commit and touch MB megabytes; exit 0 if it worked, 1 if not
 //   write PATH               create PATH and write to it; exit 0 if allowed, 5 if denied
+//   cat                      copy stdin to stdout byte for byte until EOF
 //   inherit HANDLE           exit 0 if the numeric handle is valid in this process, 1 if not
 #include <windows.h>
 
@@ -56,6 +57,17 @@ int wmain(int argc, wchar_t** argv) {
     DWORD n = 0;
     ::WriteFile(h, "x", 1, &n, nullptr);
     ::CloseHandle(h);
+    return 0;
+  }
+  if (mode == L"cat") {
+    HANDLE in = ::GetStdHandle(STD_INPUT_HANDLE);
+    HANDLE out = ::GetStdHandle(STD_OUTPUT_HANDLE);
+    char buf[4096];
+    DWORD n = 0;
+    while (::ReadFile(in, buf, sizeof(buf), &n, nullptr) && n > 0) {
+      DWORD w = 0;
+      ::WriteFile(out, buf, n, &w, nullptr);
+    }
     return 0;
   }
   if (mode == L"inherit" && argc > 2) {
