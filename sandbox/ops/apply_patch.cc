@@ -19,6 +19,10 @@ namespace {
 using patch::FileOp;
 using patch::FilePatch;
 
+// A mode requested by a diff ("new file mode 100755", "new mode 100644") means, as in git,
+// only "executable or not"; the bits are then applied through the umask.
+mode_t GitMode(uint32_t requested) { return (requested & 0100) ? 0777 : 0666; }
+
 // One path's state while the patch is computed: what is on disk, and what it will become.
 struct PathState {
   ResolvedPath path;
@@ -51,8 +55,8 @@ class Planner {
         PathState& t = **st;
         if (t.exists && format_ == patch::PatchFormat::kUnified)
           return MakeError(ErrorKind::kConflict, fp.path + ": the patch creates it, but it already exists");
-        SetFile(t, fp.add_content, fp.new_mode.value_or(t.exists ? t.mode : 0666),
-                fp.new_mode.has_value() ? false : t.exists && t.exact_mode);
+        if (fp.new_mode) SetFile(t, fp.add_content, GitMode(*fp.new_mode), false);
+        else SetFile(t, fp.add_content, t.exists ? t.mode : 0666, t.exists && t.exact_mode);
         return OkStatus();
       }
       case FileOp::kDelete: {
@@ -86,8 +90,8 @@ class Planner {
           if (!r) return r.error();
           updated = std::move(r.value());
         }
-        mode_t mode = fp.new_mode ? *fp.new_mode : s.mode;
-        bool exact = fp.new_mode ? true : s.exact_mode;
+        mode_t mode = fp.new_mode ? GitMode(*fp.new_mode) : s.mode;
+        bool exact = fp.new_mode ? false : s.exact_mode;
         if (!fp.move_to) {
           SetFile(s, std::move(updated), mode, exact);
           return OkStatus();
@@ -113,8 +117,9 @@ class Planner {
   std::vector<FileChange> Changes() {
     std::vector<FileChange> out;
     for (auto& [abs, s] : states_) {
-      bool changed = s.exists != s.had_file ||
-                     (s.exists && (s.content != s.original || (s.mode & 07777) != (s.original_mode & 07777)));
+      const bool mode_changed = s.exact_mode ? (s.mode & 07777) != (s.original_mode & 07777)
+                                             : ((s.mode & 0100) != 0) != ((s.original_mode & 0100) != 0);
+      bool changed = s.exists != s.had_file || (s.exists && (s.content != s.original || mode_changed));
       if (!changed) continue;
       FileChange c;
       c.path = s.path;

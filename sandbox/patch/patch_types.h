@@ -57,8 +57,8 @@ struct FilePatch {
   std::vector<Hunk> hunks;
   // kAdd: the whole new content (codex) or empty, filled from the single hunk (unified).
   std::string add_content;
-  // Unix permission bits requested by the patch ("new file mode 100755", "new mode"); absent
-  // means "keep" for updates and "regular non-executable" for adds.
+  // Permission bits requested by the patch ("new file mode 100755", "new mode"); as in git,
+  // only the owner-exec bit matters. Absent means "keep" for updates, 0666 & ~umask for adds.
   std::optional<uint32_t> new_mode;
   int64_t patch_line = 0;
 };

@@ -65,10 +65,13 @@ inline std::vector<std::string> TempLeftovers(const fs::path& dir) {
 
 class TempTree : public ::testing::Test {
  protected:
+  // Where the scratch tree lives; a subclass may prefer a tmpfs for many small files.
+  virtual std::string ScratchParent() const { return "/tmp"; }
+
   void SetUp() override {
-    char tmpl[] = "/tmp/cordon-ops-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    base_ = fs::path(tmpl);
+    std::string tmpl = ScratchParent() + "/cordon-ops-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr) << tmpl;
+    base_ = fs::path(tmpl.c_str());
     ws_ = base_ / "ws";
     outside_ = base_ / "outside";
     evil_ = base_ / "ws-evil";
