@@ -54,7 +54,11 @@ cmake --build "$build" -j"$jobs" --target "${targets[@]}" >"$build/build.log" 2>
 # 4. Tests under a persistent wineserver (0.05 s per process start instead of 1.5 s).
 wineserver -p >/dev/null 2>&1 </dev/null &
 trap 'wineserver -k >/dev/null 2>&1 || true' EXIT
-export CORDON_WIN_HELPER="$build/tests/win/win_test_helper.exe"
+# A Unix symlink inside a workspace pointing outside it: Wine presents it as a link, so the
+# path guard's canonicalisation through the handle is exercised on a real escape.
+fix="$build/fixtures"
+rm -rf "$fix" && mkdir -p "$fix/ws" "$fix/outside" && ln -s ../outside "$fix/ws/escape"
+export CORDON_WIN_LINK_FIXTURE="Z:${fix//\//\\}\\ws;Z:${fix//\//\\}\\ws\\escape"
 out="$build/win_tests.out"
 # Output goes to a file, not a pipe: Wine's background services inherit the descriptors and
 # would keep a pipe open after the tests end.
