@@ -1,0 +1,132 @@
+// The real AclBackend: edits one object's DACL at a time. Owners, groups and SACLs are never
+// requested or written (DACL_SECURITY_INFORMATION only), so taking ownership is impossible
+// by construction. Inheritable ACEs propagate to existing children through the system's own
+// inheritance on SetNamedSecurityInfoW, which is the one full walk; later runs skip it.
+#include <windows.h>
+// after windows.h
+#include <aclapi.h>
+
+#include "sandbox/win/acl_manager.h"
+#include "sandbox/win/path_form.h"
+#include "sandbox/win/scoped_handle.h"
+#include "sandbox/win/sid.h"
+#include "sandbox/win/win_util.h"
+
+namespace cordon::win {
+
+namespace {
+
+DWORD InheritFlags(const AceRecord& ace) {
+  return ace.inherit ? (OBJECT_INHERIT_ACE | CONTAINER_INHERIT_ACE) : 0;
+}
+
+BYTE AceType(const AceRecord& ace) {
+  return ace.kind == AceKind::kAllowWrite ? ACCESS_ALLOWED_ACE_TYPE : ACCESS_DENIED_ACE_TYPE;
+}
+
+struct Dacl {
+  ScopedLocal<PSECURITY_DESCRIPTOR> sd;
+  PACL acl = nullptr;
+};
+
+Result<Dacl> ReadDacl(const std::wstring& path, bool* missing) {
+  Dacl d;
+  *missing = false;
+  DWORD err = ::GetNamedSecurityInfoW(path.c_str(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr,
+                                      &d.acl, nullptr, d.sd.receive());
+  if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND) {
+    *missing = true;
+    return d;
+  }
+  if (err != ERROR_SUCCESS) return WinError(ErrorKind::kInternal, "GetNamedSecurityInfoW", err);
+  return d;
+}
+
+// Index of each explicit ACE equal to `ace` (type, flags, mask, SID).
+std::vector<DWORD> Matching(PACL acl, const AceRecord& ace, const OwnedSid& sid) {
+  std::vector<DWORD> out;
+  if (acl == nullptr) return out;
+  for (DWORD i = 0; i < acl->AceCount; ++i) {
+    void* raw = nullptr;
+    if (!::GetAce(acl, i, &raw)) continue;
+    auto* header = static_cast<ACE_HEADER*>(raw);
+    if (header->AceType != AceType(ace) || (header->AceFlags & INHERITED_ACE)) continue;
+    if ((header->AceFlags & (OBJECT_INHERIT_ACE | CONTAINER_INHERIT_ACE)) != InheritFlags(ace)) continue;
+    // ACCESS_ALLOWED_ACE and ACCESS_DENIED_ACE share one layout.
+    auto* body = static_cast<ACCESS_ALLOWED_ACE*>(raw);
+    if (body->Mask != ace.mask) continue;
+    if (::EqualSid(reinterpret_cast<PSID>(&body->SidStart), sid.get())) out.push_back(i);
+  }
+  return out;
+}
+
+class Win32AclBackend : public AclBackend {
+ public:
+  Status AddAce(const AceRecord& ace) override {
+    auto path = FromPolicyPath(ace.path);
+    if (!path) return path.error();
+    auto sid = SidFromString(ace.sid);
+    if (!sid) return sid.error();
+    bool missing = false;
+    auto dacl = ReadDacl(*path, &missing);
+    if (!dacl) return dacl.error();
+    if (missing) return MakeError(ErrorKind::kNotFound, "no such path " + ace.path);
+    EXPLICIT_ACCESS_W ea{};
+    ea.grfAccessPermissions = ace.mask;
+    ea.grfAccessMode = ace.kind == AceKind::kAllowWrite ? GRANT_ACCESS : DENY_ACCESS;
+    ea.grfInheritance = InheritFlags(ace);
+    ea.Trustee.TrusteeForm = TRUSTEE_IS_SID;
+    ea.Trustee.TrusteeType = TRUSTEE_IS_UNKNOWN;
+    ea.Trustee.ptstrName = static_cast<LPWSTR>(sid->get());
+    ScopedLocal<PACL> merged;
+    DWORD err = ::SetEntriesInAclW(1, &ea, dacl->acl, merged.receive());
+    if (err != ERROR_SUCCESS) return WinError(ErrorKind::kInternal, "SetEntriesInAclW", err);
+    err = ::SetNamedSecurityInfoW(path->data(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr,
+                                  merged.get(), nullptr);
+    if (err != ERROR_SUCCESS) return WinError(ErrorKind::kInternal, "SetNamedSecurityInfoW(" + ace.path + ")", err);
+    return OkStatus();
+  }
+
+  Status RemoveAce(const AceRecord& ace) override {
+    auto path = FromPolicyPath(ace.path);
+    if (!path) return path.error();
+    auto sid = SidFromString(ace.sid);
+    if (!sid) return sid.error();
+    bool missing = false;
+    auto dacl = ReadDacl(*path, &missing);
+    if (!dacl) return dacl.error();
+    if (missing || dacl->acl == nullptr) return OkStatus();
+    auto hits = Matching(dacl->acl, ace, *sid);
+    if (hits.empty()) return OkStatus();
+    // Copy the DACL (the security descriptor owns the original) and delete from the end.
+    ACL_SIZE_INFORMATION size{};
+    ::GetAclInformation(dacl->acl, &size, sizeof(size), AclSizeInformation);
+    std::vector<BYTE> copy(size.AclBytesInUse + size.AclBytesFree);
+    memcpy(copy.data(), dacl->acl, size.AclBytesInUse);
+    auto* acl = reinterpret_cast<PACL>(copy.data());
+    acl->AclSize = static_cast<WORD>(copy.size());
+    for (auto it = hits.rbegin(); it != hits.rend(); ++it) ::DeleteAce(acl, *it);
+    DWORD err = ::SetNamedSecurityInfoW(path->data(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr,
+                                        acl, nullptr);
+    if (err != ERROR_SUCCESS) return WinError(ErrorKind::kInternal, "SetNamedSecurityInfoW(" + ace.path + ")", err);
+    return OkStatus();
+  }
+
+  Result<bool> HasAce(const AceRecord& ace) override {
+    auto path = FromPolicyPath(ace.path);
+    if (!path) return path.error();
+    auto sid = SidFromString(ace.sid);
+    if (!sid) return sid.error();
+    bool missing = false;
+    auto dacl = ReadDacl(*path, &missing);
+    if (!dacl) return dacl.error();
+    if (missing) return false;
+    return !Matching(dacl->acl, ace, *sid).empty();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<AclBackend> MakeWin32AclBackend() { return std::make_unique<Win32AclBackend>(); }
+
+}  // namespace cordon::win
