@@ -40,7 +40,8 @@ struct PathState {
 
 class Planner {
  public:
-  Planner(const FsContext& ctx, patch::PatchFormat format) : ctx_(ctx), format_(format) {}
+  Planner(const FsContext& ctx, DirCache& dirs, patch::PatchFormat format)
+      : ctx_(ctx), dirs_(dirs), format_(format) {}
 
   // Computes the final state of every path the file patch touches.
   Status Plan(const FilePatch& fp, PatchFileReport* report) {
@@ -151,16 +152,16 @@ class Planner {
     if (it != states_.end()) return &it->second;
     PathState s;
     s.path = *path;
-    auto parent = OpenParent(*ctx_.policy, *path, false);
+    auto parent = dirs_.Get(*path, false, nullptr);
     if (!parent && parent.error().kind != ErrorKind::kNotFound) return parent.error();
     if (parent) {
       struct stat st {};
-      if (::fstatat(parent->dir.get(), parent->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      if (::fstatat(parent->dir, parent->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
         if (S_ISDIR(st.st_mode)) return MakeError(ErrorKind::kInvalidArgument, request + " is a directory");
         if (S_ISLNK(st.st_mode))
           return MakeError(ErrorKind::kInvalidArgument, request + " is a symlink; patch the file it points to instead");
         if (!S_ISREG(st.st_mode)) return MakeError(ErrorKind::kInvalidArgument, request + " is not a regular file");
-        auto content = ReadEntry(parent->dir.get(), parent->name, ctx_.limits.max_patch_file_bytes, request);
+        auto content = ReadEntry(parent->dir, parent->name, ctx_.limits.max_patch_file_bytes, request);
         if (!content) return content.error();
         s.had_file = s.exists = true;
         s.original = s.content = std::move(content.value());
@@ -176,6 +177,7 @@ class Planner {
   }
 
   const FsContext& ctx_;
+  DirCache& dirs_;
   patch::PatchFormat format_;
   std::map<std::string, PathState> states_;
 };
@@ -189,7 +191,8 @@ Result<ApplyPatchResult> ApplyPatch(const FsContext& ctx, const ApplyPatchParams
   auto set = patch::ParsePatch(params.patch, *format);
   if (!set) return set.error();
 
-  Planner planner(ctx, set->format);
+  DirCache dirs(*ctx.policy);
+  Planner planner(ctx, dirs, set->format);
   ApplyPatchResult result;
   for (const FilePatch& fp : set->files) {
     if (ctx.Cancelled()) return MakeError(ErrorKind::kCancelled, "patch/apply cancelled; nothing was changed");
@@ -199,7 +202,7 @@ Result<ApplyPatchResult> ApplyPatch(const FsContext& ctx, const ApplyPatchParams
   }
   if (params.dryRun) return result;
   std::vector<FileChange> changes = planner.Changes();
-  if (auto st = CommitChanges(*ctx.policy, changes, ctx.cancel, hooks); !st) return st.error();
+  if (auto st = CommitChanges(*ctx.policy, dirs, changes, ctx.cancel, hooks); !st) return st.error();
   result.applied = true;
   return result;
 }

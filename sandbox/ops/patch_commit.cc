@@ -24,7 +24,7 @@ enum class Done {
 
 struct Step {
   FileChange* change = nullptr;
-  ParentDir parent;
+  DirCache::Parent parent;
   std::string tmp_name;     // staged new content (or, after an exchange, the old file)
   std::string backup_name;  // deletions and the no-exchange fallback
   Done done = Done::kNothing;
@@ -42,7 +42,7 @@ Error Changed(const std::string& abs) {
 
 // Commits one step; on failure the step itself is left undone (the caller undoes earlier ones).
 Status CommitStep(Step& s) {
-  const int dir = s.parent.dir.get();
+  const int dir = s.parent.dir;
   const std::string& name = s.parent.name;
   FileChange& c = *s.change;
   if (c.write && c.had_file) {
@@ -86,7 +86,7 @@ Status CommitStep(Step& s) {
 // Reverses a committed step and removes its temp; best effort (each call is a single rename or
 // unlink on a name we created, in a directory we hold open).
 void UndoStep(Step& s) {
-  const int dir = s.parent.dir.get();
+  const int dir = s.parent.dir;
   const char* name = s.parent.name.c_str();
   switch (s.done) {
     case Done::kExchanged:
@@ -134,13 +134,14 @@ void PruneEmptyParents(const ResolvedPath& path) {
 
 }  // namespace
 
-Status CommitChanges(const Policy& policy, std::vector<FileChange>& changes,
+Status CommitChanges(const Policy& policy, DirCache& dirs, std::vector<FileChange>& changes,
                      const std::atomic<bool>* cancel, const ApplyPatchHooks* hooks) {
+  (void)policy;
   std::vector<Step> steps(changes.size());
   std::vector<CreatedDir> created;
   auto abort_all = [&](Error e) -> Status {
     for (auto it = steps.rbegin(); it != steps.rend(); ++it)
-      if (it->parent.dir) UndoStep(*it);
+      if (it->parent.dir >= 0) UndoStep(*it);
     RemoveCreatedDirs(created);
     return e;
   };
@@ -149,11 +150,11 @@ Status CommitChanges(const Policy& policy, std::vector<FileChange>& changes,
   for (size_t i = 0; i < changes.size(); ++i) {
     Step& s = steps[i];
     s.change = &changes[i];
-    auto parent = OpenParent(policy, changes[i].path, changes[i].write, &created);
+    auto parent = dirs.Get(changes[i].path, changes[i].write, &created);
     if (!parent) return abort_all(parent.error());
     s.parent = std::move(parent.value());
     if (changes[i].write) {
-      auto tmp = CreateTempFile(s.parent.dir.get(), changes[i].content, changes[i].mode,
+      auto tmp = CreateTempFile(s.parent.dir, changes[i].content, changes[i].mode,
                                 changes[i].exact_mode, changes[i].path.abs);
       if (!tmp) return abort_all(tmp.error());
       s.tmp_name = std::move(tmp.value());
@@ -169,7 +170,7 @@ Status CommitChanges(const Policy& policy, std::vector<FileChange>& changes,
 
   // Done: drop the swapped-out old files and deletion backups.
   for (Step& s : steps) {
-    const int dir = s.parent.dir.get();
+    const int dir = s.parent.dir;
     if (s.done == Done::kExchanged) ::unlinkat(dir, s.tmp_name.c_str(), 0);
     if (!s.backup_name.empty()) ::unlinkat(dir, s.backup_name.c_str(), 0);
   }

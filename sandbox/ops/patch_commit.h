@@ -34,7 +34,8 @@ struct FileChange {
 // Stages and commits `changes`. On any error every path is as before and no temp, backup or
 // created directory remains. Deleting the last file of a directory removes the emptied
 // directories up to (not including) the root, as git apply does.
-Status CommitChanges(const Policy& policy, std::vector<FileChange>& changes,
+// `dirs` is the cache the changes were planned with, so both phases use the same directories.
+Status CommitChanges(const Policy& policy, DirCache& dirs, std::vector<FileChange>& changes,
                      const std::atomic<bool>* cancel, const ApplyPatchHooks* hooks);
 
 }  // namespace cordon::ops

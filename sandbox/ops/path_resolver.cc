@@ -177,19 +177,56 @@ Result<UniqueFd> OpenBeneath(int root_fd, const std::string& rel, int flags, mod
   return WalkBeneath(root_fd, rel, flags, mode, display);
 }
 
-Status CheckRealLocation(const Policy& policy, int fd, const std::string& leaf, Access access,
-                         const std::string& display) {
+namespace {
+
+// Where an fd really is, per /proc; "" when /proc is not mounted.
+std::string RealPathOf(int fd) {
   char buf[4096];
   std::string link = "/proc/self/fd/" + std::to_string(fd);
   ssize_t n = ::readlink(link.c_str(), buf, sizeof(buf) - 1);
-  if (n <= 0 || buf[0] != '/') return OkStatus();  // no /proc (or an anonymous object)
-  std::string real(buf, static_cast<size_t>(n));
+  if (n <= 0 || buf[0] != '/') return {};
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+Status CheckReal(const Policy& policy, std::string real, const std::string& leaf, Access access,
+                 const std::string& display) {
+  if (real.empty()) return OkStatus();
   if (!leaf.empty()) real += (real == "/" ? "" : "/") + leaf;
   if (policy.IsReadDenied(real))
     return MakeError(ErrorKind::kPolicyDenied, display + " is really " + real + ", which is read-denied");
   if (access == Access::kWrite && policy.IsProtected(real))
     return MakeError(ErrorKind::kPolicyDenied, display + " is really " + real + ", which is protected");
   return OkStatus();
+}
+
+}  // namespace
+
+Status CheckRealLocation(const Policy& policy, int fd, const std::string& leaf, Access access,
+                         const std::string& display) {
+  return CheckReal(policy, RealPathOf(fd), leaf, access, display);
+}
+
+Result<DirCache::Parent> DirCache::Get(const ResolvedPath& path, bool create_parents,
+                                       std::vector<CreatedDir>* created) {
+  size_t slash = path.rel.rfind('/');
+  if (path.rel.empty())
+    return MakeError(ErrorKind::kInvalidArgument, path.abs + " is a root directory, not a file");
+  std::string dir_rel = slash == std::string::npos ? "" : path.rel.substr(0, slash);
+  Parent out;
+  out.name = slash == std::string::npos ? path.rel : path.rel.substr(slash + 1);
+  const std::string key = path.root + '\0' + dir_rel;
+  auto it = dirs_.find(key);
+  if (it == dirs_.end()) {
+    auto parent = OpenParent(policy_, path, create_parents, created);
+    if (!parent) return parent.error();
+    Dir d{std::move(parent->dir), {}};
+    d.real = RealPathOf(d.fd.get());
+    it = dirs_.emplace(key, std::move(d)).first;
+  }
+  if (auto st = CheckReal(policy_, it->second.real, out.name, Access::kWrite, path.abs); !st)
+    return st.error();
+  out.dir = it->second.fd.get();
+  return out;
 }
 
 Result<ParentDir> OpenParent(const Policy& policy, const ResolvedPath& path, bool create_parents,

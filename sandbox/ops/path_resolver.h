@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <sys/types.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,31 @@ Result<ParentDir> OpenParent(const Policy& policy, const ResolvedPath& path, boo
 // for a parent directory. Without /proc the check is skipped (the lexical one still ran).
 Status CheckRealLocation(const Policy& policy, int fd, const std::string& leaf, Access access,
                          const std::string& display);
+
+// Parent directories opened once per operation: patch/apply touches many files in few
+// directories, so each root and directory is opened (and its real location checked) once.
+// Returned fds are borrowed and stay valid for the cache's lifetime.
+class DirCache {
+ public:
+  explicit DirCache(const Policy& policy) : policy_(policy) {}
+  DirCache(const DirCache&) = delete;
+  DirCache& operator=(const DirCache&) = delete;
+
+  struct Parent {
+    int dir = -1;
+    std::string name;
+  };
+  // As OpenParent, with the same checks.
+  Result<Parent> Get(const ResolvedPath& path, bool create_parents, std::vector<CreatedDir>* created);
+
+ private:
+  struct Dir {
+    UniqueFd fd;
+    std::string real;  // from /proc/self/fd; empty when unknown
+  };
+  const Policy& policy_;
+  std::map<std::string, Dir> dirs_;  // key: root + '\0' + directory below it
+};
 
 // Test hook: behave as if the kernel lacked openat2 (exercises the O_NOFOLLOW walk).
 void ForceNoOpenat2ForTesting(bool force);

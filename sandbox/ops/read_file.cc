@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
+#include <thread>
 
 #include "sandbox/base64.h"
 #include "sandbox/ops/file_ops.h"
@@ -39,9 +41,9 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return len;
 }
 
-// Returns `s` with every invalid UTF-8 sequence replaced by U+FFFD. The common all-valid case
-// is checked eight ASCII bytes at a time and returns without copying.
-void SanitizeUtf8(std::string& s) {
+// The offset of the first invalid UTF-8 sequence, or s.size(). The common all-valid case is
+// checked eight ASCII bytes at a time.
+size_t FirstInvalidUtf8(std::string_view s) {
   size_t i = 0;
   const size_t n = s.size();
   for (;;) {
@@ -51,14 +53,19 @@ void SanitizeUtf8(std::string& s) {
       if (w & 0x8080808080808080ull) break;
       i += 8;
     }
-    if (i >= n) return;
+    if (i >= n) return n;
     size_t len = Utf8SequenceLength(s, i);
-    if (len == 0) break;
+    if (len == 0) return i;
     i += len;
   }
-  std::string out(s, 0, i);
+}
+
+// Replaces every invalid UTF-8 sequence from `from` on by U+FFFD.
+void ReplaceInvalidUtf8(std::string& s, size_t from) {
+  if (from >= s.size()) return;
+  std::string out(s, 0, from);
   out.reserve(s.size() + 16);
-  while (i < n) {
+  for (size_t i = from; i < s.size();) {
     size_t len = Utf8SequenceLength(s, i);
     if (len == 0) {
       out += "\xEF\xBF\xBD";
@@ -70,6 +77,8 @@ void SanitizeUtf8(std::string& s) {
   }
   s = std::move(out);
 }
+
+void SanitizeUtf8(std::string& s) { ReplaceInvalidUtf8(s, FirstInvalidUtf8(s)); }
 
 // Collects lines [start, end] of a byte stream fed in chunks, up to `cap` bytes, cutting at a
 // line boundary (or, when even the first line does not fit, inside it on a UTF-8 boundary).
@@ -132,6 +141,54 @@ class LineCollector {
   std::string text_;
 };
 
+// The common case - a whole text file that fits the cap - without the line collector: read
+// straight into the result, hash on a second thread while lines are counted and UTF-8 checked.
+// nullopt when the file grew past the cap while being read (the caller falls back).
+std::optional<Result<ReadFileResult>> ReadWholeText(const FsContext& ctx, int fd, uint64_t size,
+                                                     uint64_t cap, const std::string& display) {
+  ReadFileResult out;
+  std::string& text = out.content;
+  text.resize(static_cast<size_t>(size) + 1);
+  size_t have = 0;
+  for (;;) {
+    if (ctx.Cancelled()) return Result<ReadFileResult>(MakeError(ErrorKind::kCancelled, "fs/readFile cancelled"));
+    if (have == text.size()) {
+      if (text.size() > cap) return std::nullopt;
+      text.resize(text.size() * 2);
+    }
+    ssize_t n = ::read(fd, text.data() + have, std::min<size_t>(text.size() - have, 8u << 20));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Result<ReadFileResult>(ErrnoError(ErrorKind::kInternal, "reading " + display, errno));
+    }
+    if (n == 0) break;
+    have += static_cast<size_t>(n);
+  }
+  text.resize(have);
+  if (have > cap) return std::nullopt;
+  std::string digest;
+  std::thread hasher([&] {
+    Sha256 hash;
+    hash.Update(text);
+    digest = hash.HexDigest();
+  });
+  uint64_t newlines = 0;
+  for (const char* p = text.data(); (p = static_cast<const char*>(std::memchr(p, '\n', text.data() + have - p)));) {
+    ++newlines;
+    ++p;
+  }
+  const size_t invalid = FirstInvalidUtf8(text);
+  hasher.join();
+  out.sha256 = std::move(digest);
+  out.size = have;
+  out.totalLines = newlines + (have > 0 && text.back() != '\n' ? 1 : 0);
+  out.startLine = 1;
+  out.endLine = out.totalLines;
+  out.encoding = Encoding::kUtf8;
+  ReplaceInvalidUtf8(text, invalid);
+  return Result<ReadFileResult>(std::move(out));
+}
+
 }  // namespace
 
 Result<ReadFileResult> ReadFile(const FsContext& ctx, const ReadFileParams& params) {
@@ -151,6 +208,10 @@ Result<ReadFileResult> ReadFile(const FsContext& ctx, const ReadFileParams& para
 
   const uint64_t cap = ctx.limits.max_read_bytes;
   const bool utf8 = params.encoding == Encoding::kUtf8;
+  if (utf8 && params.offset.value_or(1) <= 1 && !params.limit && static_cast<uint64_t>(st.st_size) <= cap) {
+    if (auto whole = ReadWholeText(ctx, fd->get(), static_cast<uint64_t>(st.st_size), cap, path->abs)) return std::move(*whole);
+    if (::lseek(fd->get(), 0, SEEK_SET) != 0) return ErrnoError(ErrorKind::kInternal, path->abs, errno);
+  }
   uint64_t first = params.offset.value_or(utf8 ? 1 : 0);
   if (utf8 && first == 0) first = 1;
   uint64_t last = kNoEnd;

@@ -100,9 +100,11 @@ class Parser {
       } else if (StartsWith(line, kUpdate)) {
         st = ParseUpdate(std::string(line.substr(kUpdate.size())), &fp);
       } else {
-        return At(LineNo(), "\"" + Excerpt(line) +
-                                "\" is not a file header; expected \"*** Add File: \", \"*** Delete "
-                                "File: \", \"*** Update File: \" or \"*** End Patch\"");
+        std::string what = "\"";
+        what += Excerpt(line);
+        what += "\" is not a file header; expected \"*** Add File: \", \"*** Delete File: \", "
+                "\"*** Update File: \" or \"*** End Patch\"";
+        return At(LineNo(), what);
       }
       if (!st) return st.error();
       if (fp.path.empty()) return At(fp.patch_line, "the file path is empty");
