@@ -98,15 +98,17 @@ test('exec: echo hello', async (t) => {
   const out = result.structuredContent;
   assert.ok(out, 'structuredContent');
   assert.equal(out.stdout, 'hello\n');
-  assert.equal(out.result.status, 'exited');
-  assert.equal(out.result.exitCode, 0);
+  // The process result is either nested (as in the native exec reply) or spread alongside stdout.
+  const status = out.result ?? out;
+  assert.equal(status.status, 'exited');
+  assert.equal(status.exitCode, 0);
 });
 
 test('exec: a non-zero exit is a result, not a tool error', async (t) => {
   if (!needTool(t, 'exec')) return;
   const result = await client.callTool({ name: 'exec', arguments: { argv: ['sh', '-c', 'echo oops >&2; exit 3'] } });
   assert.notEqual(result.isError, true, text(result));
-  assert.equal(result.structuredContent.result.exitCode, 3);
+  assert.equal((result.structuredContent.result ?? result.structuredContent).exitCode, 3);
   assert.equal(result.structuredContent.stderr, 'oops\n');
 });
 

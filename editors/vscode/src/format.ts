@@ -21,8 +21,15 @@ export function enforcementState(value: unknown): { state: string; reason?: stri
   return { state: 'unknown' };
 }
 
+// sandbox/info still answers when the session's sandbox could not be set up, with an error.
+function sandboxError(info: SandboxInfo): string | undefined {
+  const e = info.error;
+  if (!e) return undefined;
+  return [e.kind, e.detail].filter(Boolean).join(': ') || 'unknown';
+}
+
 function reasonsFor(info: SandboxInfo, area: string): string | undefined {
-  const reasons = info.enforcement.reasons;
+  const reasons = info.enforcement?.reasons;
   if (reasons && typeof reasons === 'object') {
     const r = (reasons as Record<string, unknown>)[area];
     if (typeof r === 'string') return r;
@@ -37,11 +44,12 @@ export function policyName(info: SandboxInfo): string {
   return typeof name === 'string' ? name : 'policy';
 }
 
-function networkAllowed(info: SandboxInfo): boolean | undefined {
+// The policy's network setting as words: a boolean (allowed/off) or the server's own term.
+function networkSetting(info: SandboxInfo): string | undefined {
   const p = info.policy ?? {};
-  const candidates = [p.network_access, p.networkAccess, p.network];
-  const found = candidates.find((x) => typeof x === 'boolean');
-  return typeof found === 'boolean' ? found : undefined;
+  const found = [p.network_access, p.networkAccess, p.network].find((x) => typeof x === 'boolean' || typeof x === 'string');
+  if (typeof found === 'boolean') return found ? 'allowed' : 'off';
+  return typeof found === 'string' ? found : undefined;
 }
 
 const MARK: Record<string, string> = { enforced: '✓', degraded: '~', off: '✗' };
@@ -55,11 +63,13 @@ export interface StatusText {
 export function statusText(info: SandboxInfo): StatusText {
   const marks: string[] = [];
   const lines: string[] = [`cordon sandbox on ${info.platform}`, `policy: ${policyName(info)}`];
-  const net = networkAllowed(info);
-  if (net !== undefined) lines.push(`network: ${net ? 'allowed' : 'off'}`);
-  let degraded = false;
+  const net = networkSetting(info);
+  if (net !== undefined) lines.push(`network: ${net}`);
+  const failure = sandboxError(info);
+  if (failure) lines.push(`sandbox error: ${failure}`);
+  let degraded = failure !== undefined;
   for (const [area, short] of AREAS) {
-    const { state, reason } = enforcementState(info.enforcement[area]);
+    const { state, reason } = enforcementState(info.enforcement?.[area]);
     const why = reason ?? reasonsFor(info, area);
     if (state !== 'enforced') degraded = true;
     marks.push(`${short}${MARK[state] ?? '?'}`);

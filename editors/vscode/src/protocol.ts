@@ -6,7 +6,9 @@ export type EnforcementState = 'enforced' | 'degraded' | 'off';
 export interface SandboxInfo {
   platform: string;
   // Each entry is a state, or an object carrying a state and the reason it is not enforced.
-  enforcement: Record<string, unknown>;
+  // Absent when the sandbox could not be set up; `error` then says why.
+  enforcement?: Record<string, unknown>;
+  error?: { kind?: string; detail?: string };
   host?: Record<string, unknown>;
   policy?: Record<string, unknown>;
 }

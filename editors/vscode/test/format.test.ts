@@ -69,3 +69,15 @@ test('patchPreview and patchSummary', () => {
   assert.match(text, /\*\*\* Begin Patch/);
   assert.equal(patchSummary(dry), '1 update, 1 add, 1 move');
 });
+
+test('statusText: the policy as cordon reports it, and a sandbox that failed to start', () => {
+  const s = statusText({
+    platform: 'linux',
+    error: { kind: 'sandbox_failed', detail: 'worker connection closed' },
+    policy: { mode: 'workspace-write', network: 'none' },
+  });
+  assert.equal(s.text, '$(warning) cordon: workspace-write fs? net? limits? tree?');
+  assert.equal(s.degraded, true);
+  assert.match(s.tooltip, /network: none/);
+  assert.match(s.tooltip, /sandbox error: sandbox_failed: worker connection closed/);
+});
