@@ -41,7 +41,9 @@ TEST(ConPty, CreateAndResize) {
   ASSERT_TRUE(pty.ok()) << pty.error().detail;
   EXPECT_NE(pty->handle(), nullptr);
   auto resized = pty->Resize(120, 40);
-  if (!RunningUnderWine()) EXPECT_TRUE(resized.ok()) << resized.error().detail;  // Wine: E_NOTIMPL
+  if (!RunningUnderWine()) {
+    EXPECT_TRUE(resized.ok()) << resized.error().detail;  // Wine: not implemented
+  }
 }
 
 TEST(ConPty, CommandOutputArrivesThroughThePseudoConsole) {
