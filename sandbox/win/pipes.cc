@@ -60,6 +60,18 @@ Result<std::string> ReadToEnd(HANDLE h, size_t max_bytes) {
   return out;
 }
 
+Result<size_t> ReadSome(HANDLE h, char* buf, size_t len) {
+  for (;;) {
+    DWORD n = 0;
+    DWORD err = OverlappedIo(h, buf, static_cast<DWORD>(std::min<size_t>(len, 1u << 20)), false, &n);
+    if (err == ERROR_BROKEN_PIPE || err == ERROR_HANDLE_EOF || err == ERROR_PIPE_NOT_CONNECTED ||
+        err == ERROR_OPERATION_ABORTED || err == ERROR_INVALID_HANDLE)
+      return size_t{0};
+    if (err != 0) return WinError(ErrorKind::kInternal, "ReadFile(pipe)", err);
+    if (n != 0) return static_cast<size_t>(n);
+  }
+}
+
 Status WriteAll(HANDLE h, const std::string& bytes) {
   size_t off = 0;
   while (off < bytes.size()) {

@@ -24,6 +24,9 @@ Result<PipePair> CreateCommandPipe(bool parent_reads);
 // Reads until EOF (or broken pipe) from an overlapped handle, blocking. Caps at max_bytes and
 // drains the rest. For tests and simple callers; the worker streams instead.
 Result<std::string> ReadToEnd(HANDLE overlapped_read, size_t max_bytes = 64u << 20);
+// One blocking read of up to `len` bytes from an overlapped or synchronous handle. 0 means
+// end of stream (the writer closed its end).
+Result<size_t> ReadSome(HANDLE h, char* buf, size_t len);
 // Blocking write of all bytes to an overlapped handle.
 Status WriteAll(HANDLE overlapped_write, const std::string& bytes);
 

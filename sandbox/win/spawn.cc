@@ -124,6 +124,12 @@ Result<SpawnedProcess> Spawn(const SpawnOptions& options) {
     ::TerminateProcess(out.process.get(), 1);
     return st.error();
   }
+  if (options.inner_job != nullptr) {
+    if (auto st = options.inner_job->Assign(out.process.get()); !st) {
+      ::TerminateProcess(out.process.get(), 1);
+      return st.error();
+    }
+  }
   if (::ResumeThread(thread.get()) == static_cast<DWORD>(-1)) {
     auto err = WinError(ErrorKind::kSandboxFailed, "ResumeThread");
     ::TerminateProcess(out.process.get(), 1);

@@ -24,6 +24,7 @@ struct SpawnOptions {
   std::vector<std::string> env;   // "NAME=value"; the complete environment of the command
   HANDLE token = nullptr;         // restricted token; nullptr: the worker's own token
   const Job* job = nullptr;       // required: a command never runs outside a job
+  const Job* inner_job = nullptr; // optional per-command job, nested in `job` (tree kill)
   std::wstring desktop;           // "winsta\\desktop"; empty: inherit
   bool stdin_pipe = false;        // false: stdin is NUL
   HPCON pseudo_console = nullptr; // set: stdio is the pseudo console (tty: true)
