@@ -3,8 +3,6 @@
 // enforced, and sandbox/info says so instead of claiming the Windows guarantees.
 #include <windows.h>
 
-#include <cstdlib>
-#include <filesystem>
 
 #include "sandbox/backend.h"
 #include "sandbox/win/acl_manager.h"
@@ -13,6 +11,7 @@
 #include "sandbox/win/sid.h"
 #include "sandbox/win/win_session.h"
 #include "sandbox/win/win_util.h"
+#include "sandbox/win/windows_admin.h"
 
 namespace cordon {
 
@@ -20,16 +19,7 @@ namespace {
 
 using namespace cordon::win;
 
-// %LOCALAPPDATA%\cordon\acl-state.json; CORDON_WIN_ACL_STATE overrides (tests).
-std::string AclStateFile() {
-  if (const char* o = std::getenv("CORDON_WIN_ACL_STATE")) return o;
-  wchar_t buf[MAX_PATH];
-  DWORD n = ::GetEnvironmentVariableW(L"LOCALAPPDATA", buf, MAX_PATH);
-  std::wstring dir = (n > 0 && n < MAX_PATH) ? std::wstring(buf, n) : L".";
-  dir += L"\\cordon";
-  ::CreateDirectoryW(dir.c_str(), nullptr);
-  return WideToUtf8(dir + L"\\acl-state.json");
-}
+std::string AclStateFile() { return DefaultAclStateFile(); }
 
 class WinBackend final : public SandboxBackend {
  public:

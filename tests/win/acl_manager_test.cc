@@ -14,6 +14,7 @@
 #include "sandbox/win/restricted_token.h"
 #include "sandbox/win/sid.h"
 #include "sandbox/win/spawn.h"
+#include "sandbox/win/windows_admin.h"
 #include "tests/win/test_util.h"
 
 namespace cordon::win {
@@ -255,6 +256,44 @@ TEST(AclEnforcement, RestrictedTokenWritesOnlyWhereGranted) {
   EXPECT_EQ(run(ws + L"\\.git\\config"), 5u) << "protected path";
   EXPECT_EQ(*m.Cleanup(), 2);
   EXPECT_EQ(run(ws + L"\\again.txt"), 5u) << "after cleanup the grant is gone";
+}
+
+}  // namespace
+}  // namespace cordon::win
+
+namespace cordon::win {
+namespace {
+
+// `cordon windows-cleanup` over the real backend: the recorded ACEs are removed and the state
+// emptied (under Wine the ACL calls succeed without storing anything).
+TEST(WindowsCleanupCommand, RemovesEveryRecordedAce) {
+  std::wstring ws = testing::MakeTempDir(L"cleanup-ws");
+  ::CreateDirectoryW((ws + L"\\.git").c_str(), nullptr);
+  auto root = ToPolicyPath(ws);
+  auto policy = PolicyBuilder().WorkspaceRoot(*root).Build();
+  ASSERT_TRUE(policy.ok());
+  std::string state = WideToUtf8(ws + L"-acl-state.json");
+  std::string sid = WorkspaceCapabilitySidString(policy->workspace_roots()[0]);
+  auto backend = MakeWin32AclBackend();
+  AclManager m(state, backend.get());
+  auto applied = m.Apply(sid, PlanAces(*policy, sid));
+  ASSERT_TRUE(applied.ok()) << applied.error().detail;
+  EXPECT_EQ(applied->added, 2);
+  auto report = WindowsCleanup(state, false);
+  ASSERT_TRUE(report.ok()) << report.error().detail;
+  EXPECT_EQ(report->aces_removed, 2);
+  EXPECT_TRUE(LoadAclState(state)->aces.empty());
+  EXPECT_EQ(WindowsCleanup(state, false)->aces_removed, 0) << "idempotent";
+}
+
+TEST(WindowsSetupCommand, FailsHonestlyWhereUsersCannotBeCreated) {
+  auto st = WindowsSetup(WideToUtf8(testing::MakeTempDir(L"setup") + L"\\creds.json"));
+  if (RunningUnderWine()) {
+    // Wine's NetUserAdd is a stub: the user gets no SID, and setup must not claim success.
+    ASSERT_FALSE(st.ok());
+  } else if (!st.ok()) {
+    EXPECT_EQ(st.error().kind, ErrorKind::kUnsupported) << st.error().detail;  // not an administrator
+  }
 }
 
 }  // namespace
