@@ -143,3 +143,12 @@ Result<std::string> NormalizeAbsolutePath(const std::string& path);
 bool PathIsWithin(const std::string& path, const std::string& root);
 
 }  // namespace cordon
+
+#include <nlohmann/json.hpp>
+
+namespace cordon {
+// The policy as sandbox/info shows it, and as the worker receives it.
+nlohmann::json PolicyToJson(const Policy& policy);
+// Rebuilds a policy sent by PolicyToJson (validating it again).
+Result<Policy> PolicyFromJson(const nlohmann::json& json);
+}  // namespace cordon

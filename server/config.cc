@@ -33,7 +33,7 @@ class TableReader {
     const toml::node* node = table_.get(key);
     if (!node) return OkStatus();
     auto value = node->value<T>();
-    if (!value || (std::is_integral_v<T> && !node->is_integer()) || (std::is_same_v<T, bool> && !node->is_boolean()))
+    if (!value || (std::is_integral_v<T> && !std::is_same_v<T, bool> && !node->is_integer()) || (std::is_same_v<T, bool> && !node->is_boolean()))
       return ConfigError(origin_, node, Key(key), std::string("expected ") + type_name);
     *out = *value;
     return OkStatus();

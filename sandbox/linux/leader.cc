@@ -1,0 +1,218 @@
+#include "sandbox/linux/leader.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sandbox/linux/capabilities.h"
+#include "sandbox/linux/rlimits.h"
+#include "sandbox/linux/seccomp_policy.h"
+
+namespace cordon::linux_sandbox {
+namespace {
+
+uint64_t NowMs() {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+void WriteAll(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = ::write(fd, s.data() + off, s.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
+void ResetSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; ++s) ::sigaction(s, &sa, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+// The command's side of the fork: identity is already final; set up stdio, then exec.
+[[noreturn]] void ExecCommand(const LeaderSpec& spec, int error_fd) {
+  ResetSignals();
+  auto fail = [&](const char* what) {
+    int err = errno;
+    std::string msg = std::string(what) + ": " + std::strerror(err);
+    WriteAll(error_fd, msg);
+    ::_exit(127);
+  };
+  if (::setsid() < 0) fail("setsid");
+  if (spec.tty) {
+    int slave = ::open(spec.pty_slave.c_str(), O_RDWR);
+    if (slave < 0) fail("open terminal");
+    if (::ioctl(slave, TIOCSCTTY, 0) < 0) fail("set controlling terminal");
+    for (int fd = 0; fd < 3; ++fd)
+      if (::dup2(slave, fd) < 0) fail("dup2");
+    if (slave > 2) ::close(slave);
+  } else {
+    int in = spec.stdin_fd >= 0 ? spec.stdin_fd : ::open("/dev/null", O_RDONLY);
+    if (in < 0) fail("open /dev/null");
+    if (::dup2(in, 0) < 0 || ::dup2(spec.stdout_fd, 1) < 0 || ::dup2(spec.stderr_fd, 2) < 0) fail("dup2");
+  }
+  // Only the command's own stdio survives exec; the error pipe closes on exec.
+  ::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (::fcntl(error_fd, F_SETFD, FD_CLOEXEC) < 0) fail("fcntl");
+  if (::chdir(spec.cwd.c_str()) != 0) fail(("cannot enter working directory " + spec.cwd).c_str());
+  std::vector<char*> argv, envp;
+  for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  // The command filter goes last: after it, not even this code may create namespaces.
+  if (spec.command_filter) {
+    Status s = LoadSeccomp(*spec.command_filter);
+    if (!s) {
+      WriteAll(error_fd, "seccomp: " + s.error().detail);
+      ::_exit(127);
+    }
+  }
+  ::execvpe(argv[0], argv.data(), envp.data());
+  fail(("cannot run " + spec.argv[0]).c_str());
+  ::_exit(127);
+}
+
+}  // namespace
+
+[[noreturn]] void RunLeader(const LeaderSpec& spec) {
+  uint64_t start = NowMs();
+  // The worker ignores SIGCHLD (the kernel reaps for it); the leader must see its children.
+  ResetSignals();
+  sigset_t wait_set;
+  sigemptyset(&wait_set);
+  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, kLeaderSignal}) sigaddset(&wait_set, s);
+  ::sigprocmask(SIG_SETMASK, &wait_set, nullptr);
+  ::prctl(PR_SET_NAME, "cordon-leader");
+  auto report_error = [&](const std::string& detail) {
+    nlohmann::json r = {{"status", "error"}, {"exitCode", 127}, {"detail", detail}, {"wallMs", NowMs() - start}};
+    WriteAll(spec.status_fd, r.dump() + "\n");
+    ::_exit(0);
+  };
+  if (Status s = DropAllCapabilities(); !s) report_error("drop capabilities: " + s.error().detail);
+  if (Status s = ApplyCommandRlimits(spec.limits, spec.cgroup_enforces_limits); !s) report_error("rlimits: " + s.error().detail);
+
+  int err_pipe[2];
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) report_error(std::string("pipe: ") + std::strerror(errno));
+  pid_t child = ::fork();
+  if (child < 0) report_error(std::string("fork: ") + std::strerror(errno));
+  if (child == 0) {
+    ::close(err_pipe[0]);
+    ExecCommand(spec, err_pipe[1]);
+  }
+  ::close(err_pipe[1]);
+  for (int fd : {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd})
+    if (fd >= 0) ::close(fd);
+
+  std::string exec_error;
+  char buf[512];
+  for (;;) {
+    ssize_t n = ::read(err_pipe[0], buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    exec_error.append(buf, static_cast<size_t>(n));
+  }
+  ::close(err_pipe[0]);
+
+  std::string status_override = exec_error.empty() ? "" : "error";
+  uint64_t timeout_at = spec.timeout_ms ? start + spec.timeout_ms : 0;
+  uint64_t kill_at = 0;
+  int main_status = 0;
+  bool main_done = false;
+
+  auto end_tree = [&](const char* why) {
+    if (status_override.empty()) status_override = why;
+    ::kill(-1, SIGTERM);
+    ::kill(-1, SIGCONT);
+    if (!kill_at) kill_at = NowMs() + spec.grace_ms;
+  };
+
+  while (!main_done) {
+    uint64_t now = NowMs();
+    uint64_t deadline = 0;
+    if (timeout_at && !kill_at) deadline = timeout_at;
+    if (kill_at) deadline = kill_at;
+    if (deadline && now >= deadline) {
+      if (kill_at) {
+        ::kill(-1, SIGKILL);
+        kill_at = now + 60000;  // keep waiting for the reap
+      } else {
+        end_tree("timeout");
+      }
+      continue;
+    }
+    siginfo_t info{};
+    int sig;
+    if (deadline) {
+      uint64_t wait = deadline - now;
+      timespec ts{static_cast<time_t>(wait / 1000), static_cast<long>((wait % 1000) * 1000000)};
+      sig = ::sigtimedwait(&wait_set, &info, &ts);
+    } else {
+      sig = ::sigwaitinfo(&wait_set, &info);
+    }
+    if (sig < 0) continue;
+    if (sig == SIGCHLD) {
+      int st;
+      pid_t p;
+      while ((p = ::waitpid(-1, &st, WNOHANG)) > 0) {
+        if (p == child) {
+          main_status = st;
+          main_done = true;
+        }
+      }
+    } else if (sig == kLeaderSignal) {
+      int what = info.si_value.sival_int;
+      if (what == kEndTree) end_tree("killed");
+      else if (what == kEndTreeTimeout) end_tree("timeout");
+      else if (what > 0 && what < 64) {
+        if (::kill(-child, what) != 0) ::kill(child, what);
+      }
+    } else {
+      // SIGTERM/SIGINT/SIGHUP/SIGQUIT sent to the leader itself: the worker is going away.
+      end_tree("killed");
+    }
+  }
+  // The command is done: nothing it started may outlive it.
+  ::kill(-1, SIGKILL);
+  while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {}
+
+  rusage ru{};
+  ::getrusage(RUSAGE_CHILDREN, &ru);
+  nlohmann::json r;
+  if (WIFEXITED(main_status)) {
+    r["status"] = "exited";
+    r["exitCode"] = WEXITSTATUS(main_status);
+  } else if (WIFSIGNALED(main_status)) {
+    r["status"] = "signaled";
+    r["signal"] = WTERMSIG(main_status);
+  }
+  if (!status_override.empty()) r["status"] = status_override;
+  if (!exec_error.empty()) r["detail"] = exec_error;
+  r["wallMs"] = NowMs() - start;
+  r["cpuMs"] = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+  r["maxRssKb"] = ru.ru_maxrss;
+  WriteAll(spec.status_fd, r.dump() + "\n");
+  ::_exit(0);
+}
+
+}  // namespace cordon::linux_sandbox

@@ -1,0 +1,44 @@
+// The per-command leader. The worker forks it as init of a fresh PID namespace; it forks the
+// command, forwards signals to it, enforces the wall timeout, and when the command exits (or is
+// told to end the tree) kills everything left in its namespace, reaps it, and writes the result
+// as one JSON line to the status pipe. Because it is init of that namespace, nothing the command
+// starts - daemons that setsid or double-fork included - can outlive it: the kernel kills the
+// namespace when its init dies, and the command cannot signal its own init.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <string>
+#include <vector>
+
+#include "sandbox/policy.h"
+
+namespace cordon::linux_sandbox {
+
+// Delivered to the leader with sigqueue()/pidfd_send_signal(): si_value.sival_int is a plain
+// signal number to forward to the command's process group, or one of these requests.
+inline constexpr int kLeaderSignal = 40;  // SIGRTMIN+6 on glibc; fixed so both sides agree
+inline constexpr int kEndTree = 1000;      // SIGTERM the tree, SIGKILL after the grace period
+inline constexpr int kEndTreeTimeout = 1001;
+
+struct LeaderSpec {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::string cwd;
+  bool tty = false;
+  std::string pty_slave;  // path, when tty
+  int stdin_fd = -1;      // pipes mode; -1 = /dev/null
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  int status_fd = -1;
+  uint32_t timeout_ms = 0;
+  uint32_t grace_ms = 2000;
+  const std::vector<sock_filter>* command_filter = nullptr;
+  ResourceLimits limits;
+  bool cgroup_enforces_limits = false;
+};
+
+// Never returns.
+[[noreturn]] void RunLeader(const LeaderSpec& spec);
+
+}  // namespace cordon::linux_sandbox

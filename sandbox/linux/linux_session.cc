@@ -1,0 +1,170 @@
+#include "sandbox/linux/linux_session.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "sandbox/linux/ipc.h"
+#include "sandbox/linux/linux_process.h"
+
+namespace cordon::linux_sandbox {
+namespace {
+
+constexpr int kReadyTimeoutMs = 15000;
+
+Status MakePipe(UniqueFd* r, UniqueFd* w) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return ErrnoError(ErrorKind::kLimitExceeded, "pipe", errno);
+  r->reset(p[0]);
+  w->reset(p[1]);
+  return OkStatus();
+}
+
+Error WorkerError(const nlohmann::json& body) {
+  std::string kind = body.value("kind", "sandbox_failed");
+  ErrorKind k = ErrorKind::kSandboxFailed;
+  for (ErrorKind candidate : {ErrorKind::kInvalidArgument, ErrorKind::kPolicyDenied, ErrorKind::kNotFound,
+                              ErrorKind::kConflict, ErrorKind::kLimitExceeded, ErrorKind::kUnsupported,
+                              ErrorKind::kSandboxFailed, ErrorKind::kCancelled, ErrorKind::kInternal})
+    if (kind == ErrorKindName(candidate)) k = candidate;
+  return MakeError(k, body.value("detail", "worker error"));
+}
+
+}  // namespace
+
+Result<std::shared_ptr<LinuxSession>> LinuxSession::Start(const Policy& policy, const WorkerInit& init,
+                                                          const LaunchSpec& spec, std::shared_ptr<CgroupJob> job,
+                                                          EnforcementReport report) {
+  std::shared_ptr<LinuxSession> s(new LinuxSession(policy, std::move(report)));
+  s->job_ = std::move(job);
+  auto launched = LaunchWorker(spec);
+  if (!launched) return launched.error();
+  s->worker_ = std::move(*launched);
+  s->alive_.store(true);
+  if (Status st = SendIpc(s->worker_.control.get(), ToJson(init)); !st) {
+    s->Close();
+    return st.error();
+  }
+  pollfd p{s->worker_.control.get(), POLLIN, 0};
+  if (::poll(&p, 1, kReadyTimeoutMs) <= 0) {
+    s->Close();
+    return MakeError(ErrorKind::kSandboxFailed, "the sandbox worker did not become ready");
+  }
+  auto ready = ReceiveIpc(s->worker_.control.get());
+  if (!ready) {
+    s->Close();
+    return MakeError(ErrorKind::kSandboxFailed, "the sandbox worker failed before it was ready: " + ready.error().detail);
+  }
+  if (ready->body.value("t", "") != "ready") {
+    Error e = WorkerError(ready->body);
+    s->Close();
+    return MakeError(ErrorKind::kSandboxFailed, "building the sandbox failed: " + e.detail);
+  }
+  return s;
+}
+
+LinuxSession::~LinuxSession() { Close(); }
+
+Result<IpcMessage> LinuxSession::RoundTrip(const nlohmann::json& body, const std::vector<int>& fds) {
+  std::lock_guard<std::mutex> lock(control_mu_);
+  if (!alive_.load()) return MakeError(ErrorKind::kSandboxFailed, "the session's sandbox is gone");
+  if (Status s = SendIpc(worker_.control.get(), body, fds); !s) {
+    alive_.store(false);
+    return MakeError(ErrorKind::kSandboxFailed, "the session's worker died; the session is lost");
+  }
+  auto reply = ReceiveIpc(worker_.control.get());
+  if (!reply) {
+    alive_.store(false);
+    return MakeError(ErrorKind::kSandboxFailed, "the session's worker died; the session is lost");
+  }
+  if (reply->body.value("t", "") == "error") return WorkerError(reply->body);
+  return reply;
+}
+
+Result<std::unique_ptr<SandboxProcess>> LinuxSession::Spawn(const SpawnRequest& req) {
+  ProcessFds mine;
+  UniqueFd status_w, out_w, err_w, in_r;
+  if (Status s = MakePipe(&mine.status, &status_w); !s) return s.error();
+  std::vector<int> fds = {status_w.get()};
+  if (!req.tty) {
+    if (Status s = MakePipe(&mine.out, &out_w); !s) return s.error();
+    if (Status s = MakePipe(&mine.err, &err_w); !s) return s.error();
+    fds.push_back(out_w.get());
+    fds.push_back(err_w.get());
+    if (req.stdin_pipe) {
+      if (Status s = MakePipe(&in_r, &mine.in); !s) return s.error();
+      fds.push_back(in_r.get());
+    }
+  }
+  nlohmann::json body = {{"t", "spawn"}, {"id", next_id_++}, {"argv", req.argv}, {"env", req.env},
+                         {"cwd", req.cwd}, {"tty", req.tty}, {"cols", req.cols}, {"rows", req.rows},
+                         {"stdin", req.stdin_pipe}, {"timeoutMs", req.timeout_ms}, {"graceMs", req.grace_ms}};
+  auto reply = RoundTrip(body, fds);
+  if (!reply) return reply.error();
+  if (reply->body.value("t", "") != "spawned" || reply->fds.empty())
+    return MakeError(ErrorKind::kSandboxFailed, "unexpected worker reply to spawn");
+  mine.leader = std::move(reply->fds[0]);
+  if (req.tty) {
+    if (reply->fds.size() < 2) return MakeError(ErrorKind::kSandboxFailed, "worker sent no terminal");
+    mine.out = std::move(reply->fds[1]);
+    mine.in.reset(::fcntl(mine.out.get(), F_DUPFD_CLOEXEC, 0));
+  }
+  int pid = reply->body.value("pid", 0);
+  return std::unique_ptr<SandboxProcess>(new LinuxProcess(pid, req.tty, req.grace_ms, std::move(mine), job_));
+}
+
+Result<nlohmann::json> LinuxSession::RunOperation(const std::string& op, const nlohmann::json& request,
+                                                  const std::atomic<bool>* cancel) {
+  UniqueFd result_r, result_w;
+  if (Status s = MakePipe(&result_r, &result_w); !s) return s.error();
+  auto reply = RoundTrip({{"t", "op"}, {"id", next_id_++}, {"op", op}, {"args", request}}, {result_w.get()});
+  if (!reply) return reply.error();
+  result_w.reset();
+  UniqueFd pidfd = reply->fds.empty() ? UniqueFd() : std::move(reply->fds[0]);
+  std::string text;
+  char buf[65536];
+  bool cancel_sent = false;
+  for (;;) {
+    pollfd p{result_r.get(), POLLIN, 0};
+    int r = ::poll(&p, 1, cancel ? 50 : -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) {
+      if (cancel && cancel->load() && !cancel_sent && pidfd) {
+        ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGUSR1, nullptr, 0);
+        cancel_sent = true;
+      }
+      continue;
+    }
+    ssize_t n = ::read(result_r.get(), buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) {
+    if (!alive_.load()) return MakeError(ErrorKind::kSandboxFailed, "the session's worker died; the session is lost");
+    return MakeError(ErrorKind::kInternal, "the operation ended without a result");
+  }
+  if (j.contains("error")) return WorkerError(j["error"]);
+  return j.value("ok", nlohmann::json::object());
+}
+
+void LinuxSession::Close() {
+  if (closed_.exchange(true)) return;
+  alive_.store(false);
+  if (worker_.pidfd) ::syscall(SYS_pidfd_send_signal, worker_.pidfd.get(), SIGKILL, nullptr, 0);
+  else if (worker_.pid > 0) ::kill(worker_.pid, SIGKILL);
+  if (worker_.pid > 0) {
+    int st;
+    while (::waitpid(worker_.pid, &st, 0) < 0 && errno == EINTR) {}
+  }
+  if (job_) (void)job_->KillAll();
+  worker_.control.reset();
+}
+
+}  // namespace cordon::linux_sandbox

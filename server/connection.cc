@@ -1,0 +1,118 @@
+#include "server/connection.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <spdlog/spdlog.h>
+
+#include "server/methods.h"
+#include "server/process_service.h"
+
+namespace cordon::server {
+
+Connection::Connection(ServerContext& context, int in_fd, int out_fd)
+    : context_(context), in_fd_(in_fd), out_fd_(out_fd), sessions_(context) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0) {
+    stop_read_.reset(p[0]);
+    stop_write_.reset(p[1]);
+  }
+  dispatcher_ = protocol::Dispatcher::Create([this](const protocol::Json& m) { Send(m); });
+  protocol::ServerIdentity identity;
+  identity.version = CORDON_VERSION;
+  identity.instructions =
+      "cordon runs commands, reads files and applies patches inside an operating-system sandbox. "
+      "Call sandbox_info to see what is enforced (writable paths, network, limits). A non-zero exit "
+      "status is a normal result; errors marked isError mean the sandbox refused or the call failed.";
+  mcp_ = std::make_unique<protocol::McpServer>(dispatcher_, identity);
+  log_ = std::make_unique<ClientLogSubscription>(dispatcher_);
+  mcp_->OnLogLevel([this](protocol::LogLevel level) { log_->SetLevel(level); });
+  mcp_->OnExit([this](int code) {
+    exit_code_.store(code);
+    Stop();
+  });
+  processes_ = std::make_unique<ProcessService>(*this);
+  RegisterMethods();
+}
+
+Connection::~Connection() {
+  dispatcher_->CancelAll();
+  processes_.reset();
+  sessions_.CloseAll();
+}
+
+void Connection::RegisterMethods() {
+  RegisterSandboxMethods(*this, *mcp_);
+  processes_->Register(*mcp_);
+  RegisterFileMethods(*this, *mcp_);
+}
+
+void Connection::Send(const protocol::Json& message) {
+  std::string body = message.dump(-1, ' ', false, protocol::Json::error_handler_t::replace);
+  std::string frame = protocol::EncodeFrame(framing_ == protocol::Framing::kUnknown ? protocol::Framing::kNdjson : framing_, body);
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (write_failed_.load()) return;
+  size_t off = 0;
+  while (off < frame.size()) {
+    ssize_t n = ::write(out_fd_, frame.data() + off, frame.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        pollfd p{out_fd_, POLLOUT, 0};
+        ::poll(&p, 1, 1000);
+        continue;
+      }
+      write_failed_.store(true);  // the client is gone; the read side will see EOF
+      Stop();
+      return;
+    }
+    off += static_cast<size_t>(n);
+  }
+}
+
+void Connection::Stop() {
+  char c = 1;
+  if (stop_write_) (void)!::write(stop_write_.get(), &c, 1);
+}
+
+int Connection::Run() {
+  protocol::FrameLimits limits;
+  limits.max_message_bytes = context_.config.max_message_bytes;
+  limits.max_depth = context_.config.max_depth;
+  protocol::FrameDecoder decoder(limits);
+  std::string buf(1 << 16, '\0');
+  for (;;) {
+    pollfd fds[2] = {{in_fd_, POLLIN, 0}, {stop_read_.get(), POLLIN, 0}};
+    int r = ::poll(fds, 2, -1);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[1].revents) break;
+    if (!fds[0].revents) continue;
+    ssize_t n = ::read(in_fd_, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      break;
+    }
+    if (n == 0) {
+      decoder.Finish();
+    } else {
+      decoder.Feed(std::string_view(buf.data(), static_cast<size_t>(n)));
+    }
+    if (framing_ == protocol::Framing::kUnknown) framing_ = decoder.framing();
+    while (auto frame = decoder.Next()) dispatcher_->HandleFrame(*frame, decoder.framing());
+    if (n == 0 || exit_code_.load() >= 0) break;
+  }
+  spdlog::debug("connection closing: killing its sessions");
+  dispatcher_->CancelAll();
+  processes_->Shutdown();
+  sessions_.CloseAll();
+  int code = exit_code_.load();
+  return code < 0 ? 0 : code;
+}
+
+}  // namespace cordon::server

@@ -1,0 +1,58 @@
+// One client connection (stdio or one accepted unix socket): reads frames, dispatches them,
+// writes replies and notifications with the connection's framing, and owns the connection's
+// sessions. When the client goes away (EOF, `exit`, or Stop()), every process of every session
+// of this connection is killed before Run() returns.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "protocol/dispatcher.h"
+#include "protocol/framing.h"
+#include "protocol/mcp_server.h"
+#include "sandbox/unique_fd.h"
+#include "server/logging.h"
+#include "server/server_context.h"
+#include "server/session_registry.h"
+
+namespace cordon::server {
+
+class ProcessService;
+
+class Connection {
+ public:
+  Connection(ServerContext& context, int in_fd, int out_fd);
+  ~Connection();
+
+  // Serves until EOF, `exit` or Stop(). Returns the process exit code LSP asks for.
+  int Run();
+  // Thread-safe; makes Run() return soon.
+  void Stop();
+
+  protocol::Dispatcher& dispatcher() { return *dispatcher_; }
+  SessionRegistry& sessions() { return sessions_; }
+  ServerContext& context() { return context_; }
+  ProcessService& processes() { return *processes_; }
+
+ private:
+  void Send(const protocol::Json& message);
+  void RegisterMethods();
+
+  ServerContext& context_;
+  int in_fd_;
+  int out_fd_;
+  UniqueFd stop_read_, stop_write_;
+  std::mutex write_mu_;
+  std::atomic<bool> write_failed_{false};
+  protocol::Framing framing_ = protocol::Framing::kUnknown;
+  std::shared_ptr<protocol::Dispatcher> dispatcher_;
+  std::unique_ptr<protocol::McpServer> mcp_;
+  std::unique_ptr<ClientLogSubscription> log_;
+  SessionRegistry sessions_;
+  std::unique_ptr<ProcessService> processes_;
+  std::atomic<int> exit_code_{-1};
+};
+
+}  // namespace cordon::server

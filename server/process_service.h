@@ -1,0 +1,123 @@
+// The process methods of one connection (PROTOCOL.md §5): process/start|read|write|resize|
+// signal|terminate|list and exec, plus the MCP exec tools. Each process gets a pump thread that
+// reads its output, numbers it (per-process seq), sends process/output -> process/exited ->
+// process/closed in that order, and keeps a bounded tail for process/read. Writing to the
+// client blocks the pump, so a slow client slows the command instead of growing our memory.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "protocol/mcp_server.h"
+#include "sandbox/session.h"
+#include "server/task_pool.h"
+
+namespace cordon::server {
+
+class Connection;
+
+struct RetainedChunk {
+  uint64_t seq;
+  OutputStream stream;
+  std::string data;
+};
+
+struct ManagedProcess {
+  std::string id;
+  std::string session_id;
+  std::vector<std::string> argv;
+  std::string started_at;
+  bool notify = true;          // send process/* notifications
+  uint64_t max_output = 0;     // 0 = unlimited
+  std::unique_ptr<SandboxProcess> proc;
+  int pid = 0;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<RetainedChunk> retained;
+  size_t retained_bytes = 0;
+  uint64_t next_seq = 1;
+  uint64_t total_output = 0;
+  bool truncated = false;
+  bool exited = false;
+  bool closed = false;
+  ProcessResult result;
+  std::atomic<bool> kill_requested{false};
+
+  // exec: collected output and completion callback (run on the pump thread).
+  bool collect = false;
+  std::string out, err;
+  std::function<void(OutputStream, std::string_view)> on_output;
+  std::function<void(ManagedProcess&)> on_done;
+
+  std::thread pump;
+  ~ManagedProcess();
+};
+
+// Parsed spawn parameters shared by process/start, exec and the tools.
+struct StartParams {
+  std::string process_id;  // empty: server picks
+  std::vector<std::string> argv;
+  std::string cwd;
+  std::vector<std::pair<std::string, std::string>> env;
+  bool tty = false;
+  uint16_t cols = 80, rows = 24;
+  bool stdin_pipe = false;
+  std::optional<std::string> stdin_data;  // exec: written then closed
+  uint32_t timeout_ms = 0;
+  uint64_t max_output_bytes = 0;
+  std::string session_id;
+};
+
+class ProcessService {
+ public:
+  explicit ProcessService(Connection& connection);
+  ~ProcessService();
+
+  void Register(protocol::McpServer& mcp);
+  // Kills the processes of one session; returns how many were still running.
+  size_t CloseSession(const std::string& session_id);
+  // Kills everything and joins the pumps (connection end).
+  void Shutdown();
+
+  // Starts a process; the entry is registered under its id when `register_id`.
+  Result<std::shared_ptr<ManagedProcess>> Start(StartParams params, bool register_id,
+                                                std::function<void(ManagedProcess&)> setup);
+  Result<std::shared_ptr<ManagedProcess>> Find(const std::string& id);
+  std::vector<std::shared_ptr<ManagedProcess>> All();
+  TaskPool& pool() { return pool_; }
+  Connection& connection() { return connection_; }
+
+ private:
+  void Pump(const std::shared_ptr<ManagedProcess>& p);
+  std::string NewId();
+
+  Connection& connection_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<ManagedProcess>> processes_;
+  std::set<std::string> used_ids_;
+  std::vector<std::shared_ptr<ManagedProcess>> anonymous_;  // exec processes, until closed
+  uint64_t next_id_ = 1;
+  bool shutting_down_ = false;
+  TaskPool pool_{8};
+};
+
+// Parses the wire params of process/start and exec into StartParams; `method` names errors.
+Result<StartParams> ParseStartParams(const protocol::Json& params, const std::string& method, bool exec_style);
+// UTF-8 validity and the text/base64 choice for exec output.
+bool IsValidUtf8(std::string_view s);
+std::string ToValidUtf8(std::string_view s);
+
+// The MCP tools over the process service (process_tools.cc).
+void RegisterProcessTools(ProcessService& service, protocol::McpServer& mcp);
+
+}  // namespace cordon::server
