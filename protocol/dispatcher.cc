@@ -52,8 +52,14 @@ ReplyOnce::~ReplyOnce() {
   if (state_ && !state_->replied.load()) Fail(RpcError::Internal("request dropped without a reply"));
 }
 
-void ReplyOnce::Ok(Json result) { Send(MakeResult(state_->id, std::move(result)), false); }
-void ReplyOnce::Fail(RpcError error) { Send(MakeError(state_->id, error), true); }
+// After the first reply state_ is gone, so a second Ok/Fail (a handler bug) is a no-op rather
+// than a null dereference; the first reply stands.
+void ReplyOnce::Ok(Json result) {
+  if (state_) Send(MakeResult(state_->id, std::move(result)), false);
+}
+void ReplyOnce::Fail(RpcError error) {
+  if (state_) Send(MakeError(state_->id, error), true);
+}
 
 void ReplyOnce::Send(Json message, bool /*is_error*/) {
   if (!state_) return;
@@ -88,13 +94,18 @@ void Dispatcher::HandleFrame(const Frame& frame, Framing framing) {
     case Frame::Kind::kTooLarge:
       send_(MakeError(nullptr, {code::kInvalidRequest, frame.body, Json{{"kind", "limit_exceeded"}, {"detail", frame.body}}}));
       return;
+    case Frame::Kind::kTooDeep:
+      send_(MakeError(nullptr, {code::kInvalidRequest, "invalid request: " + frame.body, nullptr}));
+      return;
     case Frame::Kind::kBadHeader:
       send_(MakeError(nullptr, {code::kParseError, "parse error: " + frame.body, nullptr}));
       return;
     case Frame::Kind::kMessage:
       break;
   }
-  Parsed parsed = ParseJson(frame.body, 128);
+  // The decoder has already held the body to the configured depth (kTooDeep); this ceiling only
+  // guards frames built elsewhere, matching the largest depth the config accepts.
+  Parsed parsed = ParseJson(frame.body, kMaxAcceptedDepth);
   if (!parsed.json) {
     send_(MakeError(nullptr, *parsed.error));
     return;

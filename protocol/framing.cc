@@ -4,10 +4,14 @@
 #include <cctype>
 #include <charconv>
 
+#include "protocol/jsonrpc.h"
+
 namespace cordon::protocol {
 namespace {
 
 constexpr std::string_view kContentLength = "content-length:";
+// A stream opening with one of these LSP headers uses Content-Length framing.
+constexpr std::string_view kFramingHeaders[] = {kContentLength, "content-type:"};
 // A header block longer than this is garbage, not a header.
 constexpr size_t kMaxHeaderBytes = 8192;
 
@@ -22,6 +26,22 @@ size_t FindNoCase(std::string_view text, std::string_view needle) {
   auto it = std::search(text.begin(), text.end(), needle.begin(), needle.end(),
                         [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
   return it == text.end() ? std::string_view::npos : static_cast<size_t>(it - text.begin());
+}
+
+// True when `text` is zero or more complete "Name: value" header lines (LSP allows headers
+// such as Content-Type before Content-Length; they are ignored, not garbage).
+bool IsHeaderLines(std::string_view text) {
+  while (!text.empty()) {
+    size_t eol = text.find('\n');
+    if (eol == std::string_view::npos) return false;
+    std::string_view line = text.substr(0, eol);
+    text.remove_prefix(eol + 1);
+    size_t colon = line.find(':');
+    if (colon == 0 || colon == std::string_view::npos) return false;
+    for (char c : line.substr(0, colon))
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  }
+  return true;
 }
 
 bool IsBlank(std::string_view s) {
@@ -56,7 +76,14 @@ std::optional<Frame> FrameDecoder::Next() {
   return f;
 }
 
-void FrameDecoder::Emit(Frame::Kind kind, std::string body) { ready_.push_back(Frame{kind, std::move(body)}); }
+void FrameDecoder::Emit(Frame::Kind kind, std::string body) {
+  // The depth check runs on the text (one linear scan) before any JSON parser sees it.
+  if (kind == Frame::Kind::kMessage && ExceedsDepth(body, limits_.max_depth)) {
+    kind = Frame::Kind::kTooDeep;
+    body = "message nests deeper than " + std::to_string(limits_.max_depth) + " levels";
+  }
+  ready_.push_back(Frame{kind, std::move(body)});
+}
 
 void FrameDecoder::Pump() {
   if (framing_ == Framing::kUnknown) {
@@ -67,12 +94,16 @@ void FrameDecoder::Pump() {
       return;
     }
     std::string_view rest(buf_.data() + i, buf_.size() - i);
-    size_t n = std::min(rest.size(), kContentLength.size());
-    if (StartsWithNoCase(rest.substr(0, n), kContentLength.substr(0, n))) {
-      if (n < kContentLength.size() && !finished_) return;  // could still become a header
-      framing_ = n == kContentLength.size() ? Framing::kContentLength : Framing::kNdjson;
-    } else {
-      framing_ = Framing::kNdjson;
+    framing_ = Framing::kNdjson;
+    for (std::string_view header : kFramingHeaders) {
+      size_t n = std::min(rest.size(), header.size());
+      if (!StartsWithNoCase(rest.substr(0, n), header.substr(0, n))) continue;
+      if (n < header.size() && !finished_) {  // could still become a header
+        framing_ = Framing::kUnknown;
+        return;
+      }
+      if (n == header.size()) framing_ = Framing::kContentLength;
+      break;
     }
     buf_.erase(0, i);
   }
@@ -136,13 +167,17 @@ bool FrameDecoder::PumpContentLength() {
       }
       return false;
     }
-    if (ws < start) Emit(Frame::Kind::kBadHeader, "garbage before a Content-Length header");
+    std::string_view before(buf_.data() + ws, start - ws);
+    // Garbage right after a bad header is that frame's unframeable body: reported once already.
+    if (!before.empty() && !IsHeaderLines(before) && !quiet_resync_)
+      Emit(Frame::Kind::kBadHeader, "garbage before a Content-Length header");
     buf_.erase(0, start);
   }
+  // The header block ends at the first blank line, with CRLF or bare LF line ends.
   size_t end = buf_.find("\r\n\r\n");
   size_t sep = 4;
-  if (end == std::string::npos) {
-    end = buf_.find("\n\n");
+  if (size_t lf = buf_.find("\n\n"); lf != std::string::npos && lf < end) {
+    end = lf;
     sep = 2;
   }
   if (end == std::string::npos) {
@@ -162,8 +197,10 @@ bool FrameDecoder::PumpContentLength() {
   if (!ok) {
     Emit(Frame::Kind::kBadHeader, "invalid Content-Length value");
     buf_.erase(0, end + sep);
+    quiet_resync_ = true;
     return true;
   }
+  quiet_resync_ = false;
   size_t body_start = end + sep;
   if (length > limits_.max_message_bytes) {
     Emit(Frame::Kind::kTooLarge, "message exceeds " + std::to_string(limits_.max_message_bytes) + " bytes");

@@ -15,6 +15,9 @@ namespace cordon::protocol {
 
 enum class Framing { kUnknown, kNdjson, kContentLength };
 
+// The largest nesting depth a configuration may ask for; also the dispatcher's own backstop.
+inline constexpr int kMaxAcceptedDepth = 100000;
+
 struct FrameLimits {
   size_t max_message_bytes = 64u << 20;
   int max_depth = 128;
@@ -22,7 +25,7 @@ struct FrameLimits {
 
 // One decoded unit: either a message body, or a framing error to answer with.
 struct Frame {
-  enum class Kind { kMessage, kTooLarge, kBadHeader };
+  enum class Kind { kMessage, kTooLarge, kTooDeep, kBadHeader };
   Kind kind = Kind::kMessage;
   std::string body;  // the JSON text for kMessage; a description otherwise
 };
@@ -54,6 +57,7 @@ class FrameDecoder {
   size_t scan_from_ = 0;        // NDJSON: where to continue searching for '\n'
   bool discarding_line_ = false;  // NDJSON: inside an oversized line
   size_t skip_bytes_ = 0;       // Content-Length: body bytes of an oversized frame still to drop
+  bool quiet_resync_ = false;   // Content-Length: skipping the body of a frame with a bad header
   bool finished_ = false;
   std::deque<Frame> ready_;
 };
