@@ -1,11 +1,5 @@
 #include "server/connection.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <unistd.h>
-
-#include <cerrno>
-
 #include <spdlog/spdlog.h>
 
 #include "server/methods.h"
@@ -14,12 +8,10 @@
 namespace cordon::server {
 
 Connection::Connection(ServerContext& context, int in_fd, int out_fd)
-    : context_(context), in_fd_(in_fd), out_fd_(out_fd), sessions_(context) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0) {
-    stop_read_.reset(p[0]);
-    stop_write_.reset(p[1]);
-  }
+    : Connection(context, MakeFdChannel(in_fd, out_fd)) {}
+
+Connection::Connection(ServerContext& context, std::unique_ptr<ByteChannel> channel)
+    : context_(context), channel_(std::move(channel)), sessions_(context) {
   dispatcher_ = protocol::Dispatcher::Create([this](const protocol::Json& m) { Send(m); });
   protocol::ServerIdentity identity;
   identity.version = CORDON_VERSION;
@@ -55,28 +47,13 @@ void Connection::Send(const protocol::Json& message) {
   std::string frame = protocol::EncodeFrame(framing_ == protocol::Framing::kUnknown ? protocol::Framing::kNdjson : framing_, body);
   std::lock_guard<std::mutex> lock(write_mu_);
   if (write_failed_.load()) return;
-  size_t off = 0;
-  while (off < frame.size()) {
-    ssize_t n = ::write(out_fd_, frame.data() + off, frame.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) {
-        pollfd p{out_fd_, POLLOUT, 0};
-        ::poll(&p, 1, 1000);
-        continue;
-      }
-      write_failed_.store(true);  // the client is gone; the read side will see EOF
-      Stop();
-      return;
-    }
-    off += static_cast<size_t>(n);
+  if (!channel_->WriteAll(frame)) {
+    write_failed_.store(true);  // the client is gone; the read side will see EOF
+    Stop();
   }
 }
 
-void Connection::Stop() {
-  char c = 1;
-  if (stop_write_) (void)!::write(stop_write_.get(), &c, 1);
-}
+void Connection::Stop() { channel_->Interrupt(); }
 
 int Connection::Run() {
   protocol::FrameLimits limits;
@@ -85,19 +62,8 @@ int Connection::Run() {
   protocol::FrameDecoder decoder(limits);
   std::string buf(1 << 16, '\0');
   for (;;) {
-    pollfd fds[2] = {{in_fd_, POLLIN, 0}, {stop_read_.get(), POLLIN, 0}};
-    int r = ::poll(fds, 2, -1);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if (fds[1].revents) break;
-    if (!fds[0].revents) continue;
-    ssize_t n = ::read(in_fd_, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      break;
-    }
+    long n = channel_->Read(buf.data(), buf.size());
+    if (n < 0) break;  // Stop() or a read error
     if (n == 0) {
       decoder.Finish();
     } else {

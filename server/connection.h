@@ -12,10 +12,10 @@
 #include "protocol/dispatcher.h"
 #include "protocol/framing.h"
 #include "protocol/mcp_server.h"
-#include "sandbox/unique_fd.h"
 #include "server/logging.h"
 #include "server/server_context.h"
 #include "server/session_registry.h"
+#include "server/stdio.h"
 
 namespace cordon::server {
 
@@ -23,7 +23,9 @@ class ProcessService;
 
 class Connection {
  public:
+  // in_fd/out_fd stay owned by the caller (they may be one socket); see MakeFdChannel.
   Connection(ServerContext& context, int in_fd, int out_fd);
+  Connection(ServerContext& context, std::unique_ptr<ByteChannel> channel);
   ~Connection();
 
   // Serves until EOF, `exit` or Stop(). Returns the process exit code LSP asks for.
@@ -41,9 +43,7 @@ class Connection {
   void RegisterMethods();
 
   ServerContext& context_;
-  int in_fd_;
-  int out_fd_;
-  UniqueFd stop_read_, stop_write_;
+  std::unique_ptr<ByteChannel> channel_;
   std::mutex write_mu_;
   std::atomic<bool> write_failed_{false};
   protocol::Framing framing_ = protocol::Framing::kUnknown;

@@ -11,8 +11,10 @@
 
 #include "sandbox/backend.h"
 #include "server/commands.h"
+#include "server/host_env.h"
 #include "server/logging.h"
 #include "server/serve.h"
+#include "server/windows_commands.h"
 
 using namespace cordon;
 using namespace cordon::server;
@@ -34,10 +36,9 @@ bool BuildContext(ServerContext* ctx, const std::string& workspace, const std::s
     std::fprintf(stderr, "cordon: workspace %s is not a directory\n", ws.c_str());
     return false;
   }
-  ctx->workspace_roots = {abs.lexically_normal().string()};
+  ctx->workspace_roots = {PolicyPathFromHost(abs.lexically_normal().string())};
   if (ctx->workspace_roots[0].size() > 1 && ctx->workspace_roots[0].back() == '/') ctx->workspace_roots[0].pop_back();
-  const char* home = std::getenv("HOME");
-  ctx->home = home ? home : "";
+  ctx->home = HomeDirectory();
   ctx->sessions = MakeSandboxBackend();
   return true;
 }
@@ -75,7 +76,9 @@ int main(int argc, char** argv) {
   common(check);
   check->add_flag("--json", json, "Print JSON");
 
+  WindowsCommands windows(app);
   CLI11_PARSE(app, argc, argv);
+  if (auto code = windows.Run()) return *code;
 
   if (Status s = InitLogging(serve->parsed() ? log_level : "warning", serve->parsed() ? log_file : ""); !s) {
     std::fprintf(stderr, "cordon: %s\n", s.error().detail.c_str());

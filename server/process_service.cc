@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <csignal>
 #include <ctime>
 
 #include <spdlog/spdlog.h>
@@ -11,9 +10,9 @@
 #include "sandbox/base64.h"
 #include "server/connection.h"
 #include "server/errors.h"
+#include "server/host_env.h"
 #include "server/methods.h"
-
-extern char** environ;
+#include "server/signals.h"
 
 namespace cordon::server {
 namespace {
@@ -38,15 +37,6 @@ std::string NowIso() {
 
 Json ChunkJson(const RetainedChunk& c) {
   return {{"seq", c.seq}, {"stream", OutputStreamName(c.stream)}, {"data", Base64Encode(c.data)}};
-}
-
-int SignalNumber(const std::string& name) {
-  if (name == "INT") return SIGINT;
-  if (name == "TERM") return SIGTERM;
-  if (name == "KILL") return SIGKILL;
-  if (name == "HUP") return SIGHUP;
-  if (name == "QUIT") return SIGQUIT;
-  return 0;
 }
 
 }  // namespace
@@ -130,7 +120,7 @@ Result<StartParams> ParseStartParams(const Json& params, const std::string& meth
   } else {
     if (!params["command"].is_string() || params["command"].get<std::string>().empty())
       return bad("command", "expected a non-empty string");
-    p.argv = {"/bin/sh", "-c", params["command"].get<std::string>()};
+    p.argv = ShellCommand(params["command"].get<std::string>());
   }
   if (params.contains("cwd") && !params["cwd"].is_null()) {
     if (!params["cwd"].is_string()) return bad("cwd", "expected a string");
@@ -227,7 +217,7 @@ Result<std::shared_ptr<ManagedProcess>> ProcessService::Start(StartParams params
   auto norm = NormalizeAbsolutePath(cwd);
   if (!norm) return norm.error();
   req.cwd = *norm;
-  req.env = BuildEnvironment(policy.env(), environ, params.env);
+  req.env = BuildEnvironment(policy.env(), ServerEnvironment(), params.env);
   req.tty = params.tty;
   req.cols = params.cols;
   req.rows = params.rows;

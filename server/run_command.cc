@@ -1,52 +1,14 @@
 // `cordon run -- CMD ARGS`: one sandboxed command with the terminal or pipes passed through,
 // like `bwrap` or `codex sandbox`. The exit status is passed through; when the sandbox ended
 // the command (timeout, memory, output), one line on stderr says why.
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/ioctl.h>
-#include <termios.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <thread>
 
 #include "server/commands.h"
-
-extern char** environ;
+#include "server/host_env.h"
+#include "server/terminal.h"
 
 namespace cordon::server {
-namespace {
-
-void WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-}
-
-// Raw mode for the caller's terminal while a pty command runs; restored on scope exit.
-class RawTerminal {
- public:
-  RawTerminal() {
-    if (::tcgetattr(STDIN_FILENO, &saved_) != 0) return;
-    termios raw = saved_;
-    ::cfmakeraw(&raw);
-    active_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
-  }
-  ~RawTerminal() {
-    if (active_) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
-  }
-
- private:
-  termios saved_{};
-  bool active_ = false;
-};
-
-}  // namespace
 
 int RunCommand(ServerContext& context, const RunOptions& options) {
   if (options.argv.empty()) {
@@ -70,21 +32,19 @@ int RunCommand(ServerContext& context, const RunOptions& options) {
     std::fprintf(stderr, "cordon run: %s: %s\n", ErrorKindName(session.error().kind), session.error().detail.c_str());
     return 125;
   }
-  bool tty = ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
+  bool tty = StdioIsTerminal();
   SpawnRequest req;
   req.argv = options.argv;
-  char cwd[4096];
-  std::string here = ::getcwd(cwd, sizeof(cwd)) ? cwd : policy->workspace_roots().front();
-  req.cwd = here;
-  req.env = BuildEnvironment(policy->env(), environ, {});
+  std::string here = CurrentDirectory();
+  req.cwd = here.empty() ? policy->workspace_roots().front() : here;
+  req.env = BuildEnvironment(policy->env(), ServerEnvironment(), {});
   req.tty = tty;
   req.stdin_pipe = true;
   req.timeout_ms = policy->limits().wall_timeout_ms;
   if (tty) {
-    winsize ws{};
-    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col) {
-      req.cols = ws.ws_col;
-      req.rows = ws.ws_row;
+    if (auto size = StdoutTerminalSize()) {
+      req.cols = size->cols;
+      req.rows = size->rows;
     }
   }
   auto proc = (*session)->Spawn(req);
@@ -100,13 +60,7 @@ int RunCommand(ServerContext& context, const RunOptions& options) {
   // Caller's stdin -> the command. Stops at EOF; the thread is detached because a read on a
   // terminal cannot be interrupted portably, and the process exits right after.
   std::thread([&p] {
-    char buf[16384];
-    for (;;) {
-      ssize_t n = ::read(STDIN_FILENO, buf, sizeof(buf));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      if (!p.WriteStdin(std::string_view(buf, static_cast<size_t>(n)))) break;
-    }
+    ForwardStdin([&p](std::string_view data) { return p.WriteStdin(data).ok(); });
     (void)p.CloseStdin();
   }).detach();
 
@@ -123,7 +77,7 @@ int RunCommand(ServerContext& context, const RunOptions& options) {
       (void)p.Kill(KillReason::kOutputLimit);
       continue;
     }
-    WriteAll(chunk->stream == OutputStream::kStderr ? STDERR_FILENO : STDOUT_FILENO, chunk->data);
+    WriteToCaller(chunk->stream == OutputStream::kStderr, chunk->data);
   }
   ProcessResult r = p.Wait();
   raw.reset();

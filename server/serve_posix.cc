@@ -1,3 +1,5 @@
+// `cordon serve` on POSIX: stdio or a unix socket listener; SIGTERM/SIGINT/SIGHUP are taken
+// by one sigwait() thread and stop every connection.
 #include "server/serve.h"
 
 #include <signal.h>
@@ -6,22 +8,19 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <list>
-#include <mutex>
+#include <cerrno>
+#include <cstring>
 #include <thread>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "sandbox/unique_fd.h"
 #include "server/connection.h"
+#include "server/connection_set.h"
 
 namespace cordon::server {
 namespace {
-
-std::mutex g_mu;
-std::list<Connection*> g_connections;
-std::atomic<bool> g_stopping{false};
 
 // Waits for a termination signal on a dedicated thread and stops every connection.
 void StartSignalThread(int wake_fd) {
@@ -34,21 +33,9 @@ void StartSignalThread(int wake_fd) {
     int sig = 0;
     sigwait(&set, &sig);
     spdlog::info("received signal {}, shutting down", sig);
-    g_stopping.store(true);
-    std::lock_guard<std::mutex> lock(g_mu);
-    for (Connection* c : g_connections) c->Stop();
+    StopAllConnections();
     if (wake_fd >= 0) ::shutdown(wake_fd, SHUT_RDWR);
   }).detach();
-}
-
-void Track(Connection* c, bool add) {
-  std::lock_guard<std::mutex> lock(g_mu);
-  if (add) {
-    g_connections.push_back(c);
-    if (g_stopping.load()) c->Stop();
-  } else {
-    g_connections.remove(c);
-  }
 }
 
 int ServeUnix(ServerContext& context, const std::string& path) {
@@ -71,7 +58,7 @@ int ServeUnix(ServerContext& context, const std::string& path) {
   spdlog::info("listening on unix:{}", path);
   StartSignalThread(sock.get());
   std::vector<std::thread> threads;
-  while (!g_stopping.load()) {
+  while (!ServerStopping()) {
     int fd = ::accept4(sock.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR) continue;
@@ -80,15 +67,12 @@ int ServeUnix(ServerContext& context, const std::string& path) {
     threads.emplace_back([&context, fd] {
       UniqueFd owned(fd);
       Connection c(context, fd, fd);
-      Track(&c, true);
+      TrackConnection(&c);
       c.Run();
-      Track(&c, false);
+      UntrackConnection(&c);
     });
   }
-  {
-    std::lock_guard<std::mutex> lock(g_mu);
-    for (Connection* c : g_connections) c->Stop();
-  }
+  StopAllConnections();
   for (auto& t : threads) t.join();
   ::unlink(path.c_str());
   return 0;
@@ -114,9 +98,9 @@ int Serve(ServerContext& context, const std::string& listen) {
   }
   StartSignalThread(-1);
   Connection c(context, STDIN_FILENO, STDOUT_FILENO);
-  Track(&c, true);
+  TrackConnection(&c);
   int code = c.Run();
-  Track(&c, false);
+  UntrackConnection(&c);
   return code;
 }
 

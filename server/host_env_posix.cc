@@ -1,0 +1,27 @@
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "server/host_env.h"
+
+extern char** environ;
+
+namespace cordon::server {
+
+std::string PolicyPathFromHost(const std::string& host_path) { return host_path; }
+
+std::string HomeDirectory() {
+  const char* home = std::getenv("HOME");
+  return home ? home : "";
+}
+
+std::string CurrentDirectory() {
+  char buf[4096];
+  return ::getcwd(buf, sizeof(buf)) ? buf : "";
+}
+
+char** ServerEnvironment() { return environ; }
+
+std::vector<std::string> ShellCommand(const std::string& command) { return {"/bin/sh", "-c", command}; }
+
+}  // namespace cordon::server
