@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "sandbox/backend.h"
+#include "server/client_command.h"
 #include "server/commands.h"
 #include "server/host_env.h"
 #include "server/logging.h"
@@ -77,8 +78,10 @@ int main(int argc, char** argv) {
   check->add_flag("--json", json, "Print JSON");
 
   WindowsCommands windows(app);
+  ClientCommand client(app);
   CLI11_PARSE(app, argc, argv);
   if (auto code = windows.Run()) return *code;
+  if (auto code = client.Run()) return *code;
 
   if (Status s = InitLogging(serve->parsed() ? log_level : "warning", serve->parsed() ? log_file : ""); !s) {
     std::fprintf(stderr, "cordon: %s\n", s.error().detail.c_str());
