@@ -49,7 +49,9 @@ void ReaderLoop(const std::shared_ptr<ReaderState>& s, HANDLE in) {
       break;
     }
     if (n == 0) {
-      if (pipe) continue;  // a zero-length write by the peer, not the end
+      // A zero-length write by the peer also completes a read with 0 bytes; the pipe is still
+      // open then. Anything else (a file, a console, a POSIX pipe under Wine) is the end.
+      if (pipe && ::PeekNamedPipe(in, nullptr, 0, nullptr, nullptr, nullptr)) continue;
       s->eof = true;
       break;
     }
