@@ -275,5 +275,14 @@ TEST_F(ServeTest, StdinEofEndsTheServerAndItsProcesses) {
   EXPECT_EQ(::WaitForSingleObject(p.get(), 30000), static_cast<DWORD>(WAIT_OBJECT_0)) << "process outlived the server";
 }
 
+// `exit` while the client keeps stdin open: the reader thread is still blocked in ReadFile, so
+// the server must end without waiting for input that never comes.
+TEST_F(ServeTest, ExitWhileStdinStaysOpen) {
+  Json r = client_.Request("shutdown", Json::object());
+  ASSERT_TRUE(r.contains("result")) << r.dump();
+  client_.Send({{"jsonrpc", "2.0"}, {"method", "exit"}});
+  EXPECT_EQ(client_.WaitExit(60000), 0) << ServerLog();
+}
+
 }  // namespace
 }  // namespace cordon
