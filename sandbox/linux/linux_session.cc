@@ -101,7 +101,7 @@ Result<std::unique_ptr<SandboxProcess>> LinuxSession::Spawn(const SpawnRequest& 
       fds.push_back(in_r.get());
     }
   }
-  nlohmann::json body = {{"t", "spawn"}, {"id", next_id_++}, {"argv", req.argv}, {"env", req.env},
+  nlohmann::json body = {{"t", "spawn"}, {"id", next_id_.fetch_add(1)}, {"argv", req.argv}, {"env", req.env},
                          {"cwd", req.cwd}, {"tty", req.tty}, {"cols", req.cols}, {"rows", req.rows},
                          {"stdin", req.stdin_pipe}, {"timeoutMs", req.timeout_ms}, {"graceMs", req.grace_ms}};
   auto reply = RoundTrip(body, fds);
@@ -122,7 +122,7 @@ Result<nlohmann::json> LinuxSession::RunOperation(const std::string& op, const n
                                                   const std::atomic<bool>* cancel) {
   UniqueFd result_r, result_w;
   if (Status s = MakePipe(&result_r, &result_w); !s) return s.error();
-  auto reply = RoundTrip({{"t", "op"}, {"id", next_id_++}, {"op", op}, {"args", request}}, {result_w.get()});
+  auto reply = RoundTrip({{"t", "op"}, {"id", next_id_.fetch_add(1)}, {"op", op}, {"args", request}}, {result_w.get()});
   if (!reply) return reply.error();
   result_w.reset();
   UniqueFd pidfd = reply->fds.empty() ? UniqueFd() : std::move(reply->fds[0]);

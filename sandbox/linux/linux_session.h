@@ -44,7 +44,7 @@ class LinuxSession final : public SandboxSession {
   std::mutex control_mu_;
   std::atomic<bool> alive_{false};
   std::atomic<bool> closed_{false};
-  uint64_t next_id_ = 1;
+  std::atomic<uint64_t> next_id_{1};  // Spawn and RunOperation may race
 };
 
 }  // namespace cordon::linux_sandbox

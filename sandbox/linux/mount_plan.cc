@@ -71,8 +71,11 @@ std::string Unescape(const std::string& s) {
 }
 
 // Mount points at or below `prefix`, shallowest first.
-std::vector<std::string> MountsBelow(const std::string& prefix) {
-  std::ifstream in("/proc/self/mountinfo");
+// Read through the host's /proc below kOld: the staging root has no /proc of its own, and a
+// silent empty list here would leave every mount writable (fail closed: the caller checks).
+Result<std::vector<std::string>> MountsBelow(const std::string& prefix) {
+  std::ifstream in(std::string(kOld) + "/proc/self/mountinfo");
+  if (!in) return Fail("read mountinfo", errno).error();
   std::vector<std::string> out;
   std::string line;
   while (std::getline(in, line)) {
@@ -86,6 +89,8 @@ std::vector<std::string> MountsBelow(const std::string& prefix) {
     return std::count(a.begin(), a.end(), '/') < std::count(b.begin(), b.end(), '/');
   });
   out.erase(std::unique(out.begin(), out.end()), out.end());
+  // Every caller has just mounted `prefix`: not finding it means we cannot see the mounts.
+  if (out.empty() || out.front() != prefix) return Fail("no mount found at " + prefix, ENOENT).error();
   return out;
 }
 
@@ -156,7 +161,8 @@ Status Cover(const std::string& path) {
   }
   if (S_ISDIR(st.st_mode))
     return Mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "mode=000,size=4k");
-  std::string empty = std::string(kBase) + "/.cordon-empty";
+  // The staging tmpfs is "/" once the first pivot is done (kBase names it only before).
+  std::string empty = "/.cordon-empty";
   if (!Exists(empty))
     if (Status s = Touch(empty, 0000); !s) return s;
   if (Status s = Mount(empty.c_str(), target, nullptr, MS_BIND); !s) return s;
@@ -179,7 +185,9 @@ Status ApplyMountPlan(const MountPlan& plan) {
   // 3. The whole host tree, recursively, then read-only mount by mount.
   if (Status s = Mount(kOld, kNew, nullptr, MS_BIND | MS_REC); !s) return s;
   if (!plan.full_access) {
-    for (const auto& point : MountsBelow(kNew)) {
+    auto points = MountsBelow(kNew);
+    if (!points) return points.error();
+    for (const auto& point : *points) {
       Status s = Remount(point, MS_RDONLY | MS_NOSUID | MS_NODEV, false);
       // A mount point we cannot even reach (EACCES) stays unreachable for the sandbox too.
       if (!s && !Exists(point)) continue;
@@ -187,8 +195,18 @@ Status ApplyMountPlan(const MountPlan& plan) {
     }
   }
   // 4. Fresh /proc for our PID namespace, minimal /dev, private /tmp, hidden /run.
-  if (IsDir(std::string(kNew) + "/proc"))
-    if (Status s = Mount("proc", std::string(kNew) + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC); !s) return s;
+  // hidepid=2 hides every process the reader may not ptrace-read: the worker and the
+  // per-command leaders are non-dumpable, so commands see only themselves and their
+  // siblings, never the session's init (its cwd, root, fds or environment). Kernels that
+  // refuse the option get a plain /proc; the non-dumpable flag still guards the contents.
+  // The exempt group (gid=, default 0) is set to a gid our user namespace does not map (it
+  // maps exactly one), so no one is exempt - also not a session running as gid 0.
+  if (IsDir(std::string(kNew) + "/proc")) {
+    std::string proc = std::string(kNew) + "/proc";
+    std::string opts = "hidepid=2,gid=" + std::to_string(static_cast<uint32_t>(::getgid()) + 1);
+    if (::mount("proc", proc.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts.c_str()) != 0)
+      if (Status s = Mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC); !s) return s;
+  }
   if (Status s = BuildDev(plan); !s) return s;
   bool tmp_writable = std::any_of(plan.writable_roots.begin(), plan.writable_roots.end(),
                                   [](const std::string& r) { return PathIsWithin("/tmp", r); });
@@ -221,7 +239,9 @@ Status ApplyMountPlan(const MountPlan& plan) {
     std::string target = std::string(kNew) + root;
     if (Status s = MakeDirs(target); !s) return s;
     if (Status s = Mount((std::string(kOld) + root).c_str(), target, nullptr, MS_BIND | MS_REC); !s) return s;
-    for (const auto& point : MountsBelow(target)) {
+    auto points = MountsBelow(target);
+    if (!points) return points.error();
+    for (const auto& point : *points) {
       if (Status s = Remount(point, MS_NOSUID | MS_NODEV, point == target); !s) return s;
     }
   }
@@ -232,7 +252,9 @@ Status ApplyMountPlan(const MountPlan& plan) {
     struct stat st {};
     if (::lstat(target.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) continue;
     if (Status s = Mount(target.c_str(), target, nullptr, MS_BIND | MS_REC); !s) return s;
-    for (const auto& point : MountsBelow(target))
+    auto points = MountsBelow(target);
+    if (!points) return points.error();
+    for (const auto& point : *points)
       if (Status s = Remount(point, MS_RDONLY | MS_NOSUID | MS_NODEV, false); !s) return s;
   }
   // 7. Read-denied paths.
