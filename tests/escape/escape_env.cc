@@ -100,11 +100,14 @@ EscapeEnv::EscapeEnv() {
       suid_probe_.clear();
   }
   backend_ = MakeSandboxBackend();
+  if (owns_base_) {
+    // The environment lives for the whole process; remove our directory when it exits.
+    static std::string* to_remove = new std::string(base_);
+    std::atexit([] { ::nftw(to_remove->c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS); });
+  }
 }
 
-EscapeEnv::~EscapeEnv() {
-  if (owns_base_ && !base_.empty()) ::nftw(base_.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
-}
+EscapeEnv::~EscapeEnv() = default;
 
 Dirs MakeDirs(const std::string& name) {
   Dirs d;

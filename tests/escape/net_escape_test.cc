@@ -118,20 +118,23 @@ TEST_F(NetEscape, PathUnixSocketInHostRun) {
 // socket of another user keeps the session out), the private /tmp and the empty /run. Below,
 // the listener is mode 0777 and reachable; behind a 0700 directory of another owner it is not.
 TEST_F(NetEscape, PathUnixSocketOutsideTmpKnownGap) {
-  std::string path = d_.out + "/sock";
+  // A short directory of its own: sun_path holds 107 bytes.
+  std::string dir = EscapeEnv::Get().base() + "/u" + std::to_string(::getpid());
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  std::string path = dir + "/sock";
   Listener l(Listener::kUnixPath, path);
   ASSERT_TRUE(l.ok());
   RunOutcome open = RunSandboxed(NoNet(), {"unix-path", path});
   EXPECT_SUCCEEDED(open) << "the known gap closed: update this test, mount_plan.cc and the README";
   if (!EscapeEnv::Get().root()) {
-    return;
+    return;  // the base directory (and this socket) is removed with the run
   }
   // The session runs as the workspace owner: give the workspace to nobody, keep the socket's
   // directory root's and 0700.
   ASSERT_EQ(::chown(d_.ws.c_str(), 65534, 65534), 0);
-  ASSERT_EQ(::chmod(d_.out.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(dir.c_str(), 0700), 0);
   EXPECT_DENIED(RunSandboxed(NoNet(), {"unix-path", path}));
-  ::chmod(d_.out.c_str(), 0755);
+  ::chmod(dir.c_str(), 0755);
 }
 
 // Signals to the server (this process) and to another host process. The PID namespace hides
