@@ -23,6 +23,8 @@ using protocol::RpcError;
 constexpr size_t kRetainBytes = 1u << 20;   // tail kept per process for process/read
 constexpr size_t kMaxLiveProcesses = 1024;  // per connection
 constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kClosedRetainBudget = 32u << 20;  // tails kept for finished processes, in all
+constexpr uint64_t kExecCollectCap = 256ull << 20;  // exec output held in memory without a policy cap
 
 std::string NowIso() {
   auto now = std::chrono::system_clock::now();
@@ -41,138 +43,9 @@ Json ChunkJson(const RetainedChunk& c) {
 
 }  // namespace
 
-ManagedProcess::~ManagedProcess() {
-  if (pump.joinable()) {
-    if (pump.get_id() == std::this_thread::get_id()) pump.detach();
-    else pump.join();
-  }
+ProcessService::ProcessService(Connection& connection) : connection_(connection) {
+  timer_ = std::thread([this] { TimerLoop(); });
 }
-
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = s[i];
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
-    if (n == 2 && c < 0xC2) return false;
-    if (n == 3) {
-      unsigned char c1 = s[i + 1];
-      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0)) return false;
-    }
-    if (n == 4) {
-      unsigned char c1 = s[i + 1];
-      if ((c == 0xF0 && c1 < 0x90) || c > 0xF4 || (c == 0xF4 && c1 >= 0x90)) return false;
-    }
-    i += n;
-  }
-  return true;
-}
-
-std::string ToValidUtf8(std::string_view s) {
-  if (IsValidUtf8(s)) return std::string(s);
-  std::string out;
-  out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t len = 1;
-    unsigned char c = s[i];
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n > 0 && i + n <= s.size() && IsValidUtf8(s.substr(i, n))) {
-      out.append(s.substr(i, n));
-      len = n;
-    } else {
-      out += "\xEF\xBF\xBD";  // U+FFFD
-    }
-    i += len;
-  }
-  return out;
-}
-
-Result<StartParams> ParseStartParams(const Json& params, const std::string& method, bool exec_style) {
-  StartParams p;
-  auto bad = [&](const std::string& field, const std::string& what) {
-    return MakeError(ErrorKind::kInvalidArgument, method + ": " + field + ": " + what);
-  };
-  if (params.contains("sessionId")) {
-    if (!params["sessionId"].is_string()) return bad("sessionId", "expected a string");
-    p.session_id = params["sessionId"];
-  }
-  if (params.contains("processId") && !params["processId"].is_null()) {
-    if (!params["processId"].is_string() || params["processId"].get<std::string>().empty())
-      return bad("processId", "expected a non-empty string");
-    p.process_id = params["processId"];
-  }
-  bool has_argv = params.contains("argv") && !params["argv"].is_null();
-  bool has_command = params.contains("command") && !params["command"].is_null();
-  if (has_argv == has_command) return bad("argv", "give exactly one of argv (array) or command (string)");
-  if (has_argv) {
-    const Json& a = params["argv"];
-    if (!a.is_array() || a.empty()) return bad("argv", "expected a non-empty array of strings");
-    for (const auto& s : a) {
-      if (!s.is_string()) return bad("argv", "expected a non-empty array of strings");
-      std::string arg = s.get<std::string>();
-      if (arg.find('\0') != std::string::npos) return bad("argv", "arguments must not contain NUL");
-      p.argv.push_back(std::move(arg));
-    }
-    if (p.argv[0].empty()) return bad("argv", "the program name must not be empty");
-  } else {
-    if (!params["command"].is_string() || params["command"].get<std::string>().empty())
-      return bad("command", "expected a non-empty string");
-    p.argv = ShellCommand(params["command"].get<std::string>());
-  }
-  if (params.contains("cwd") && !params["cwd"].is_null()) {
-    if (!params["cwd"].is_string()) return bad("cwd", "expected a string");
-    p.cwd = params["cwd"];
-  }
-  if (params.contains("env") && !params["env"].is_null()) {
-    if (!params["env"].is_object()) return bad("env", "expected an object of strings");
-    for (const auto& [k, v] : params["env"].items()) {
-      if (!v.is_string() || k.empty() || k.find('=') != std::string::npos || k.find('\0') != std::string::npos)
-        return bad("env." + k, "expected a string value and a name without '='");
-      p.env.emplace_back(k, v.get<std::string>());
-    }
-  }
-  auto uint_field = [&](const char* name, uint64_t max, uint64_t* out) -> Status {
-    if (!params.contains(name) || params[name].is_null()) return OkStatus();
-    const Json& v = params[name];
-    if (!(v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0)))
-      return bad(name, "expected a non-negative integer");
-    if (v.get<uint64_t>() > max) return bad(name, "too large");
-    *out = v.get<uint64_t>();
-    return OkStatus();
-  };
-  uint64_t timeout = 0, max_out = 0, cols = 80, rows = 24;
-  for (Status s : {uint_field("timeoutMs", 7ull * 24 * 3600 * 1000, &timeout), uint_field("timeout_ms", 7ull * 24 * 3600 * 1000, &timeout),
-                   uint_field("maxOutputBytes", 1ull << 40, &max_out), uint_field("cols", 10000, &cols),
-                   uint_field("rows", 10000, &rows)})
-    if (!s) return s.error();
-  p.timeout_ms = static_cast<uint32_t>(timeout);
-  p.max_output_bytes = max_out;
-  p.cols = static_cast<uint16_t>(cols ? cols : 80);
-  p.rows = static_cast<uint16_t>(rows ? rows : 24);
-  if (!exec_style) {
-    if (params.contains("tty") && !params["tty"].is_null()) {
-      if (!params["tty"].is_boolean()) return bad("tty", "expected a boolean");
-      p.tty = params["tty"];
-    }
-    if (params.contains("stdin") && !params["stdin"].is_null()) {
-      if (params["stdin"] == "pipe") p.stdin_pipe = true;
-      else if (params["stdin"] == "null") p.stdin_pipe = false;
-      else return bad("stdin", "expected \"pipe\" or \"null\"");
-    } else {
-      p.stdin_pipe = p.tty;
-    }
-  } else if (params.contains("stdin") && !params["stdin"].is_null()) {
-    if (!params["stdin"].is_string()) return bad("stdin", "expected a string");
-    p.stdin_data = params["stdin"].get<std::string>();
-    p.stdin_pipe = true;
-  }
-  return p;
-}
-
-ProcessService::ProcessService(Connection& connection) : connection_(connection) {}
 
 ProcessService::~ProcessService() { Shutdown(); }
 
@@ -193,15 +66,13 @@ Result<std::shared_ptr<ManagedProcess>> ProcessService::Start(StartParams params
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (shutting_down_) return MakeError(ErrorKind::kCancelled, "the connection is closing");
-    size_t live = 0;
-    for (auto& [id, p] : processes_) live += !p->closed;
-    if (live + anonymous_.size() >= kMaxLiveProcesses)
+    if (live_pumps_ >= kMaxLiveProcesses)
       return MakeError(ErrorKind::kLimitExceeded, "too many running processes on this connection");
     if (register_id) {
       if (params.process_id.empty()) params.process_id = NewId();
       else if (used_ids_.count(params.process_id))
         return MakeError(ErrorKind::kConflict, "processId " + params.process_id + " was already used on this connection");
-      used_ids_.insert(params.process_id);
+      used_ids_.insert(params.process_id);  // taken even if the spawn fails: ids are never reused
     }
   }
   entry->id = params.process_id;
@@ -233,25 +104,66 @@ Result<std::shared_ptr<ManagedProcess>> ProcessService::Start(StartParams params
   if (!proc) return proc.error();
   entry->proc = std::move(*proc);
   entry->pid = entry->proc->pid();
-  if (params.stdin_data) {
-    // Written from the pool so a child that does not read cannot stall this thread.
-    std::string data = std::move(*params.stdin_data);
-    std::weak_ptr<ManagedProcess> weak = entry;
-    pool_.Post([weak, data = std::move(data)] {
-      if (auto p = weak.lock()) {
-        (void)p->proc->WriteStdin(data);
-        (void)p->proc->CloseStdin();
-      }
-    });
-  }
   if (setup) setup(*entry);
+  // exec keeps its whole output in memory: never without a bound, even if the policy has none.
+  if (entry->collect && (!entry->max_output || entry->max_output > kExecCollectCap)) entry->max_output = kExecCollectCap;
+  if (params.stdin_data) {
+    // Its own thread: a child that never reads must not stall a shared one. The write ends
+    // when the child reads, exits or is killed (EPIPE).
+    std::thread([entry, data = std::move(*params.stdin_data)] {
+      (void)entry->proc->WriteStdin(data);
+      (void)entry->proc->CloseStdin();
+    }).detach();
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (register_id) processes_[entry->id] = entry;
     else anonymous_.push_back(entry);
+    ++live_pumps_;
   }
-  entry->pump = std::thread([this, entry] { Pump(entry); });
+  std::thread([this, entry] { Pump(entry); }).detach();
   return entry;
+}
+
+uint64_t ProcessService::Record(ManagedProcess& p, OutputStream stream, std::string& data, bool* over_limit) {
+  std::lock_guard<std::mutex> lock(p.mu);
+  if (p.max_output && p.total_output + data.size() > p.max_output) {
+    data.resize(p.max_output - p.total_output);
+    p.truncated = true;
+    *over_limit = true;
+  }
+  if (data.empty()) return 0;
+  p.total_output += data.size();
+  uint64_t seq = p.next_seq++;
+  if (p.collect) {
+    (stream == OutputStream::kStderr ? p.err : p.out) += data;
+    return seq;
+  }
+  p.retained_bytes += data.size();
+  p.retained.push_back({seq, stream, data});
+  while (p.retained_bytes > kRetainBytes && p.retained.size() > 1) {
+    p.retained_bytes -= p.retained.front().data.size();
+    p.retained.pop_front();
+  }
+  return seq;
+}
+
+void ProcessService::WakeReaders(ManagedProcess& p) {
+  std::vector<std::shared_ptr<OnceTask>> ready;
+  {
+    std::lock_guard<std::mutex> lock(p.mu);
+    auto& w = p.waiters;
+    for (size_t i = 0; i < w.size();) {
+      if (w[i].second->done.load() || p.HasNewsAfter(w[i].first)) {
+        ready.push_back(std::move(w[i].second));
+        w[i] = std::move(w.back());
+        w.pop_back();
+      } else {
+        ++i;
+      }
+    }
+  }
+  for (auto& t : ready) t->Run();
 }
 
 void ProcessService::Pump(const std::shared_ptr<ManagedProcess>& p) {
@@ -261,67 +173,115 @@ void ProcessService::Pump(const std::shared_ptr<ManagedProcess>& p) {
     auto chunk = p->proc->ReadOutput(kReadChunk);
     if (!chunk || chunk->eof) break;
     if (over_limit) continue;  // drain what is left while the tree is being killed
-    std::string data = std::move(chunk->data);
-    uint64_t seq;
-    {
-      std::lock_guard<std::mutex> lock(p->mu);
-      if (p->max_output && p->total_output + data.size() > p->max_output) {
-        data.resize(p->max_output - p->total_output);
-        p->truncated = true;
-        over_limit = true;
-      }
-      p->total_output += data.size();
-      seq = p->next_seq++;
-      if (!p->collect) {
-        p->retained.push_back({seq, chunk->stream, data});
-        p->retained_bytes += data.size();
-        while (p->retained_bytes > kRetainBytes && p->retained.size() > 1) {
-          p->retained_bytes -= p->retained.front().data.size();
-          p->retained.pop_front();
-        }
-      } else {
-        (chunk->stream == OutputStream::kStderr ? p->err : p->out) += data;
-      }
+    uint64_t seq = Record(*p, chunk->stream, chunk->data, &over_limit);
+    if (seq) {
+      // Blocking here (a slow client) leaves the pipe to fill, so the command waits, not us.
+      if (p->notify)
+        d.Notify("process/output", {{"processId", p->id}, {"seq", seq}, {"stream", OutputStreamName(chunk->stream)},
+                                    {"data", Base64Encode(chunk->data)}});
+      if (p->on_output) p->on_output(chunk->stream, chunk->data);
+      WakeReaders(*p);
     }
-    p->cv.notify_all();
-    if (p->notify && !data.empty())
-      d.Notify("process/output", {{"processId", p->id}, {"seq", seq}, {"stream", OutputStreamName(chunk->stream)}, {"data", Base64Encode(data)}});
-    if (p->on_output && !data.empty()) p->on_output(chunk->stream, data);
     if (over_limit) (void)p->proc->Kill(KillReason::kOutputLimit);
   }
   ProcessResult result = p->proc->Wait();
   if (p->truncated) {
     result.status = "output_limit";
     result.output_truncated = true;
-    if (result.detail.empty()) result.detail = "output exceeded " + std::to_string(p->max_output) + " bytes; the process tree was killed";
+    result.detail = "output exceeded " + std::to_string(p->max_output) + " bytes; the process tree was killed";
   }
   uint64_t exit_seq, close_seq;
   {
+    // The state flips first, so a reader that has seen process/closed never reads "running".
     std::lock_guard<std::mutex> lock(p->mu);
     p->result = result;
-    p->exited = true;
     exit_seq = p->next_seq++;
-  }
-  p->cv.notify_all();
-  if (p->notify) d.Notify("process/exited", {{"processId", p->id}, {"seq", exit_seq}, {"result", ToJson(result)}});
-  {
-    std::lock_guard<std::mutex> lock(p->mu);
-    p->closed = true;
     close_seq = p->next_seq++;
+    p->exited = true;
+    p->closed = true;
   }
-  p->cv.notify_all();
-  if (p->notify) d.Notify("process/closed", {{"processId", p->id}, {"seq", close_seq}});
+  if (p->notify) {
+    d.Notify("process/exited", {{"processId", p->id}, {"seq", exit_seq}, {"result", ToJson(result)}});
+    d.Notify("process/closed", {{"processId", p->id}, {"seq", close_seq}});
+  }
+  WakeReaders(*p);
   if (p->on_done) p->on_done(*p);
+  RetireClosed(p);
   std::lock_guard<std::mutex> lock(mu_);
   if (!p->notify) {
     for (auto it = anonymous_.begin(); it != anonymous_.end(); ++it) {
       if (it->get() == p.get()) {
-        p->pump.detach();  // this thread is finishing; nothing will join it
         anonymous_.erase(it);
         break;
       }
     }
   }
+  --live_pumps_;
+  pumps_cv_.notify_all();  // under mu_: Shutdown cannot return (and free us) before we unlock
+}
+
+void ProcessService::RetireClosed(const std::shared_ptr<ManagedProcess>& p) {
+  if (!p->notify) return;
+  size_t bytes;
+  {
+    std::lock_guard<std::mutex> lock(p->mu);
+    bytes = p->retained_bytes;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  closed_.push_back(p);
+  closed_bytes_ += bytes;
+  while (closed_bytes_ > kClosedRetainBudget && closed_.size() > 1) {
+    if (auto old = closed_.front().lock()) {
+      std::lock_guard<std::mutex> plock(old->mu);
+      closed_bytes_ -= std::min(closed_bytes_, old->retained_bytes);
+      old->retained.clear();
+      old->retained_bytes = 0;
+    }
+    closed_.pop_front();
+  }
+}
+
+void ProcessService::WhenNews(const std::shared_ptr<ManagedProcess>& p, uint64_t after, uint64_t wait_ms,
+                              std::function<void()> fn) {
+  auto task = std::make_shared<OnceTask>(std::move(fn));
+  {
+    std::lock_guard<std::mutex> lock(p->mu);
+    if (wait_ms && !p->HasNewsAfter(after)) {
+      p->waiters.emplace_back(after, task);
+      std::lock_guard<std::mutex> tlock(timer_mu_);
+      if (!timer_stop_) {
+        timers_.emplace(std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms), task);
+        timer_cv_.notify_one();
+        return;
+      }
+    }
+  }
+  task->Run();
+}
+
+void ProcessService::TimerLoop() {
+  std::unique_lock<std::mutex> lock(timer_mu_);
+  for (;;) {
+    if (timer_stop_) break;
+    if (timers_.empty()) {
+      timer_cv_.wait(lock);
+      continue;
+    }
+    auto first = timers_.begin();
+    if (first->first > std::chrono::steady_clock::now()) {
+      timer_cv_.wait_until(lock, first->first);
+      continue;
+    }
+    auto task = std::move(first->second);
+    timers_.erase(first);
+    lock.unlock();
+    task->Run();
+    lock.lock();
+  }
+  // Shutdown: answer every reader still waiting.
+  auto rest = std::move(timers_);
+  lock.unlock();
+  for (auto& [at, task] : rest) task->Run();
 }
 
 Result<std::shared_ptr<ManagedProcess>> ProcessService::Find(const std::string& id) {
@@ -356,22 +316,27 @@ size_t ProcessService::CloseSession(const std::string& session_id) {
 }
 
 void ProcessService::Shutdown() {
-  std::map<std::string, std::shared_ptr<ManagedProcess>> all;
-  std::vector<std::shared_ptr<ManagedProcess>> anon;
+  std::vector<std::shared_ptr<ManagedProcess>> victims;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (shutting_down_) return;
     shutting_down_ = true;
-    all = processes_;
-    anon = anonymous_;
+    for (auto& [id, p] : processes_) victims.push_back(p);
+    for (auto& p : anonymous_) victims.push_back(p);
   }
-  for (auto& [id, p] : all) (void)p->proc->Kill(KillReason::kSessionClosed);
-  for (auto& p : anon) (void)p->proc->Kill(KillReason::kSessionClosed);
+  for (auto& p : victims) (void)p->proc->Kill(KillReason::kSessionClosed);
+  victims.clear();
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    pumps_cv_.wait(lock, [this] { return live_pumps_ == 0; });
+  }
+  {
+    std::lock_guard<std::mutex> lock(timer_mu_);
+    timer_stop_ = true;
+  }
+  timer_cv_.notify_all();
+  if (timer_.joinable()) timer_.join();
   pool_.Shutdown();
-  for (auto& [id, p] : all)
-    if (p->pump.joinable()) p->pump.join();
-  for (auto& p : anon)
-    if (p->pump.joinable() && p->pump.get_id() != std::this_thread::get_id()) p->pump.join();
 }
 
 void ProcessService::Register(protocol::McpServer& mcp) {
@@ -415,31 +380,31 @@ void ProcessService::Register(protocol::McpServer& mcp) {
     uint64_t wait_ms = params.value("waitMs", Json(0)).is_number() ? params.value("waitMs", 0ull) : 0;
     if (wait_ms > 60000) wait_ms = 60000;
     auto proc = *p;
-    auto run = [proc, after, max_bytes, wait_ms, r = std::make_shared<protocol::ReplyOnce>(std::move(reply))] {
+    auto r = std::make_shared<protocol::ReplyOnce>(std::move(reply));
+    WhenNews(proc, after, wait_ms, [proc, after, max_bytes, r] {
       std::unique_lock<std::mutex> lock(proc->mu);
-      auto has_news = [&] {
-        return proc->closed || (!proc->retained.empty() && proc->retained.back().seq > after) || proc->exited;
-      };
-      if (wait_ms) proc->cv.wait_for(lock, std::chrono::milliseconds(wait_ms), has_news);
       Json chunks = Json::array();
       uint64_t next = after + 1;
       size_t bytes = 0;
+      bool more = false;
       for (const auto& c : proc->retained) {
         if (c.seq <= after) continue;
-        if (bytes > 0 && bytes + c.data.size() > max_bytes) break;
+        if (bytes > 0 && bytes + c.data.size() > max_bytes) {
+          more = true;
+          break;
+        }
         chunks.push_back(ChunkJson(c));
         bytes += c.data.size();
         next = c.seq + 1;
       }
-      bool caught_up = chunks.empty() || next > proc->retained.back().seq;
-      Json out = {{"chunks", std::move(chunks)}, {"nextSeq", next}, {"exited", proc->exited && caught_up},
-                  {"closed", proc->closed && caught_up}};
-      if (proc->exited && caught_up) out["result"] = ToJson(proc->result);
+      // The end is reported only once the reader has everything that was kept.
+      bool done = proc->closed && !more;
+      Json out = {{"chunks", std::move(chunks)}, {"nextSeq", done ? std::max(next, proc->next_seq) : next},
+                  {"exited", done}, {"closed", done}};
+      if (done) out["result"] = ToJson(proc->result);
       lock.unlock();
       r->Ok(std::move(out));
-    };
-    if (wait_ms) pool_.Post(std::move(run));
-    else run();
+    });
   });
   d.Register("process/write", [this](const Json& params, protocol::CallContext, protocol::ReplyOnce reply) {
     if (!params.contains("processId") || !params["processId"].is_string())

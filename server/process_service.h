@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -31,6 +32,16 @@ struct RetainedChunk {
   std::string data;
 };
 
+// Runs a function at most once, whichever of its triggers (news, deadline, shutdown) comes first.
+struct OnceTask {
+  explicit OnceTask(std::function<void()> f) : fn(std::move(f)) {}
+  void Run() {
+    if (!done.exchange(true)) fn();
+  }
+  std::atomic<bool> done{false};
+  std::function<void()> fn;
+};
+
 struct ManagedProcess {
   std::string id;
   std::string session_id;
@@ -41,9 +52,9 @@ struct ManagedProcess {
   std::unique_ptr<SandboxProcess> proc;
   int pid = 0;
 
+  // Everything below is guarded by mu.
   std::mutex mu;
-  std::condition_variable cv;
-  std::deque<RetainedChunk> retained;
+  std::deque<RetainedChunk> retained;  // the tail kept for process/read
   size_t retained_bytes = 0;
   uint64_t next_seq = 1;
   uint64_t total_output = 0;
@@ -51,16 +62,17 @@ struct ManagedProcess {
   bool exited = false;
   bool closed = false;
   ProcessResult result;
-  std::atomic<bool> kill_requested{false};
+  // Long-poll readers waiting for output after a seq, or for the end.
+  std::vector<std::pair<uint64_t, std::shared_ptr<OnceTask>>> waiters;
+  bool HasNewsAfter(uint64_t after) const {
+    return exited || closed || (!retained.empty() && retained.back().seq > after);
+  }
 
-  // exec: collected output and completion callback (run on the pump thread).
+  // exec: collected output and callbacks (run on the pump thread, mu not held).
   bool collect = false;
   std::string out, err;
   std::function<void(OutputStream, std::string_view)> on_output;
   std::function<void(ManagedProcess&)> on_done;
-
-  std::thread pump;
-  ~ManagedProcess();
 };
 
 // Parsed spawn parameters shared by process/start, exec and the tools.
@@ -93,12 +105,22 @@ class ProcessService {
   Result<std::shared_ptr<ManagedProcess>> Start(StartParams params, bool register_id,
                                                 std::function<void(ManagedProcess&)> setup);
   Result<std::shared_ptr<ManagedProcess>> Find(const std::string& id);
+  // Runs `fn` (with p->mu not held) once `p` has output after seq `after` or has ended, or
+  // after `wait_ms`, whichever is first; at once when wait_ms is 0. Never holds a thread.
+  void WhenNews(const std::shared_ptr<ManagedProcess>& p, uint64_t after, uint64_t wait_ms, std::function<void()> fn);
   std::vector<std::shared_ptr<ManagedProcess>> All();
   TaskPool& pool() { return pool_; }
   Connection& connection() { return connection_; }
 
  private:
   void Pump(const std::shared_ptr<ManagedProcess>& p);
+  // Appends one chunk (or drops it when over the cap); returns the seq given, 0 if dropped.
+  uint64_t Record(ManagedProcess& p, OutputStream stream, std::string& data, bool* over_limit);
+  // Fires the waiters of `p` that have news. Call with p.mu not held.
+  void WakeReaders(ManagedProcess& p);
+  // Bounds what finished processes keep for process/read, dropping the oldest tails first.
+  void RetireClosed(const std::shared_ptr<ManagedProcess>& p);
+  void TimerLoop();
   std::string NewId();
 
   Connection& connection_;
@@ -106,8 +128,18 @@ class ProcessService {
   std::map<std::string, std::shared_ptr<ManagedProcess>> processes_;
   std::set<std::string> used_ids_;
   std::vector<std::shared_ptr<ManagedProcess>> anonymous_;  // exec processes, until closed
+  std::deque<std::weak_ptr<ManagedProcess>> closed_;  // oldest first, still holding a tail
+  size_t closed_bytes_ = 0;
   uint64_t next_id_ = 1;
   bool shutting_down_ = false;
+  size_t live_pumps_ = 0;  // pump threads are detached; Shutdown waits for this to reach 0
+  std::condition_variable pumps_cv_;
+
+  std::mutex timer_mu_;
+  std::condition_variable timer_cv_;
+  std::multimap<std::chrono::steady_clock::time_point, std::shared_ptr<OnceTask>> timers_;
+  bool timer_stop_ = false;
+  std::thread timer_;
   TaskPool pool_{8};
 };
 

@@ -169,12 +169,9 @@ void RegisterProcessTools(ProcessService& svc, protocol::McpServer& mcp) {
     uint64_t after = args.value("afterSeq", Json(0)).is_number_unsigned() ? args["afterSeq"].get<uint64_t>() : 0;
     uint64_t wait = args.value("waitMs", Json(0)).is_number_unsigned() ? std::min<uint64_t>(args["waitMs"].get<uint64_t>(), 60000) : 0;
     auto proc = *p;
-    svc.pool().Post([proc, after, wait, r = std::make_shared<protocol::ReplyOnce>(std::move(reply))] {
+    auto r = std::make_shared<protocol::ReplyOnce>(std::move(reply));
+    svc.WhenNews(proc, after, wait, [proc, after, r] {
       std::unique_lock<std::mutex> lock(proc->mu);
-      if (wait)
-        proc->cv.wait_for(lock, std::chrono::milliseconds(wait), [&] {
-          return proc->exited || (!proc->retained.empty() && proc->retained.back().seq > after);
-        });
       std::string out;
       uint64_t next = after + 1;
       for (const auto& c : proc->retained) {
@@ -209,8 +206,11 @@ void RegisterProcessTools(ProcessService& svc, protocol::McpServer& mcp) {
       return reply.Ok(ErrorResult(MakeError(ErrorKind::kInvalidArgument, "processId is required")));
     auto p = svc.Find(args["processId"]);
     if (!p) return reply.Ok(ErrorResult(p.error()));
-    std::string input = args.value("input", Json("")).is_string() ? args["input"].get<std::string>() : "";
-    bool eof = args.value("eof", Json(false)).is_boolean() && args["eof"].get<bool>();
+    // (operator[] on a const json with a missing key is undefined: look fields up with find.)
+    auto input_it = args.find("input");
+    auto eof_it = args.find("eof");
+    std::string input = input_it != args.end() && input_it->is_string() ? input_it->get<std::string>() : "";
+    bool eof = eof_it != args.end() && eof_it->is_boolean() && eof_it->get<bool>();
     auto proc = *p;
     svc.pool().Post([proc, input, eof, r = std::make_shared<protocol::ReplyOnce>(std::move(reply))] {
       if (!input.empty())

@@ -165,6 +165,17 @@ Status LinuxProcess::SendToLeader(int value) {
 
 Status LinuxProcess::Signal(int signal) {
   if (exited_.load()) return OkStatus();
+  if (tty_ && (signal == SIGINT || signal == SIGQUIT)) {
+    // In a terminal, Ctrl+C belongs to the foreground job (which a job-control shell puts in
+    // its own process group), not to the group the command started in: type the character
+    // and let the line discipline signal whoever is in the foreground, as a real terminal does.
+    termios t{};
+    if (::tcgetattr(fds_.out.get(), &t) == 0 && (t.c_lflag & ISIG)) {
+      char c = static_cast<char>(t.c_cc[signal == SIGINT ? VINTR : VQUIT]);
+      std::lock_guard<std::mutex> lock(in_mu_);
+      if (fds_.in && ::write(fds_.in.get(), &c, 1) == 1) return OkStatus();
+    }
+  }
   return SendToLeader(signal);
 }
 
