@@ -43,7 +43,10 @@ void Connection::RegisterMethods() {
 }
 
 void Connection::Send(const protocol::Json& message) {
-  std::string body = message.dump(-1, ' ', false, protocol::Json::error_handler_t::replace);
+  SendSerialized(message.dump(-1, ' ', false, protocol::Json::error_handler_t::replace));
+}
+
+void Connection::SendSerialized(std::string_view body) {
   std::string frame = protocol::EncodeFrame(framing_ == protocol::Framing::kUnknown ? protocol::Framing::kNdjson : framing_, body);
   std::lock_guard<std::mutex> lock(write_mu_);
   if (write_failed_.load()) return;

@@ -37,6 +37,9 @@ class Connection {
   SessionRegistry& sessions() { return sessions_; }
   ServerContext& context() { return context_; }
   ProcessService& processes() { return *processes_; }
+  // Sends one message that is already JSON text (the process output hot path builds it by
+  // hand: base64 needs no escaping, and nlohmann's escaping scan dominated streaming).
+  void SendSerialized(std::string_view body);
 
  private:
   void Send(const protocol::Json& message);

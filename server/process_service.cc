@@ -22,7 +22,7 @@ using protocol::RpcError;
 
 constexpr size_t kRetainBytes = 1u << 20;   // tail kept per process for process/read
 constexpr size_t kMaxLiveProcesses = 1024;  // per connection
-constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kReadChunk = 64 * 1024;  // one notification per read: fewer, larger frames
 constexpr size_t kClosedRetainBudget = 32u << 20;  // tails kept for finished processes, in all
 constexpr uint64_t kExecCollectCap = 256ull << 20;  // exec output held in memory without a policy cap
 
@@ -39,6 +39,23 @@ std::string NowIso() {
 
 Json ChunkJson(const RetainedChunk& c) {
   return {{"seq", c.seq}, {"stream", OutputStreamName(c.stream)}, {"data", Base64Encode(c.data)}};
+}
+
+// process/output as JSON text, built directly: base64 needs no escaping, and running the
+// general serializer over every byte of streamed output was the pump's largest cost.
+std::string OutputNotification(const std::string& id_json, uint64_t seq, OutputStream stream, std::string_view data) {
+  std::string out;
+  out.reserve(data.size() / 3 * 4 + 160 + id_json.size());
+  out += R"({"jsonrpc":"2.0","method":"process/output","params":{"processId":)";
+  out += id_json;
+  out += R"(,"seq":)";
+  out += std::to_string(seq);
+  out += R"(,"stream":")";
+  out += OutputStreamName(stream);
+  out += R"(","data":")";
+  out += Base64Encode(data);
+  out += R"("}})";
+  return out;
 }
 
 }  // namespace
@@ -168,6 +185,7 @@ void ProcessService::WakeReaders(ManagedProcess& p) {
 
 void ProcessService::Pump(const std::shared_ptr<ManagedProcess>& p) {
   auto& d = connection_.dispatcher();
+  const std::string id_json = Json(p->id).dump(-1, ' ', false, Json::error_handler_t::replace);
   bool over_limit = false;
   for (;;) {
     auto chunk = p->proc->ReadOutput(kReadChunk);
@@ -176,9 +194,7 @@ void ProcessService::Pump(const std::shared_ptr<ManagedProcess>& p) {
     uint64_t seq = Record(*p, chunk->stream, chunk->data, &over_limit);
     if (seq) {
       // Blocking here (a slow client) leaves the pipe to fill, so the command waits, not us.
-      if (p->notify)
-        d.Notify("process/output", {{"processId", p->id}, {"seq", seq}, {"stream", OutputStreamName(chunk->stream)},
-                                    {"data", Base64Encode(chunk->data)}});
+      if (p->notify) connection_.SendSerialized(OutputNotification(id_json, seq, chunk->stream, chunk->data));
       if (p->on_output) p->on_output(chunk->stream, chunk->data);
       WakeReaders(*p);
     }

@@ -20,6 +20,8 @@
 namespace cordon::linux_sandbox {
 namespace {
 
+constexpr int kOutputPipeBytes = 1 << 20;
+
 int PidfdSend(int pidfd, int sig, siginfo_t* info) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, info, 0));
 }
@@ -30,6 +32,12 @@ LinuxProcess::LinuxProcess(int pid, bool tty, uint32_t grace_ms, ProcessFds fds,
     : pid_(pid), tty_(tty), grace_ms_(grace_ms), fds_(std::move(fds)), job_(std::move(job)) {
   if (job_) oom_before_ = job_->OomKillCount();
   if (tty_) err_open_ = false;
+  // Larger output pipes: fewer wakeups per megabyte when a command streams (best effort; the
+  // kernel caps it at /proc/sys/fs/pipe-max-size for unprivileged owners).
+  if (!tty_) {
+    for (const UniqueFd* fd : {&fds_.out, &fds_.err})
+      if (*fd) (void)::fcntl(fd->get(), F_SETPIPE_SZ, kOutputPipeBytes);
+  }
 }
 
 LinuxProcess::~LinuxProcess() {
