@@ -368,8 +368,18 @@ void ProcessService::Register(protocol::McpServer& mcp) {
     auto sp = ParseStartParams(params, "exec", true);
     if (!sp) return reply.Fail(ToRpcError(sp.error()));
     auto shared_reply = std::make_shared<protocol::ReplyOnce>(std::move(reply));
-    auto p = Start(std::move(*sp), false, [shared_reply](ManagedProcess& mp) {
+    Json token = ctx.progress_token;
+    auto p = Start(std::move(*sp), false, [this, shared_reply, token](ManagedProcess& mp) {
       mp.collect = true;
+      if (!token.is_null()) {
+        // PROTOCOL.md §5: exec honours a progressToken - output as it arrives, bytes so far.
+        auto sent = std::make_shared<uint64_t>(0);
+        mp.on_output = [this, token, sent](OutputStream, std::string_view data) {
+          *sent += data.size();
+          connection_.dispatcher().Notify("notifications/progress", {{"progressToken", token}, {"progress", *sent},
+                                                                     {"message", ToValidUtf8(data.substr(0, 4096))}});
+        };
+      }
       mp.on_done = [shared_reply](ManagedProcess& done) {
         Json out = {{"result", ToJson(done.result)}};
         for (auto [name, text] : {std::pair<const char*, std::string*>{"stdout", &done.out}, {"stderr", &done.err}}) {
