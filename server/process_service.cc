@@ -124,14 +124,8 @@ Result<std::shared_ptr<ManagedProcess>> ProcessService::Start(StartParams params
   if (setup) setup(*entry);
   // exec keeps its whole output in memory: never without a bound, even if the policy has none.
   if (entry->collect && (!entry->max_output || entry->max_output > kExecCollectCap)) entry->max_output = kExecCollectCap;
-  if (params.stdin_data) {
-    // Its own thread: a child that never reads must not stall a shared one. The write ends
-    // when the child reads, exits or is killed (EPIPE).
-    std::thread([entry, data = std::move(*params.stdin_data)] {
-      (void)entry->proc->WriteStdin(data);
-      (void)entry->proc->CloseStdin();
-    }).detach();
-  }
+  // The write ends when the child reads, exits or is killed (EPIPE).
+  if (params.stdin_data) WriteStdin(entry, std::move(*params.stdin_data), true, [](Status) {});
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (register_id) processes_[entry->id] = entry;
@@ -300,6 +294,34 @@ void ProcessService::TimerLoop() {
   for (auto& [at, task] : rest) task->Run();
 }
 
+void ProcessService::WriteStdin(const std::shared_ptr<ManagedProcess>& p, std::string data, bool eof,
+                                std::function<void(Status)> done) {
+  {
+    std::lock_guard<std::mutex> lock(p->mu);
+    p->stdin_jobs.push_back({std::move(data), eof, std::move(done)});
+    if (p->stdin_writer) return;  // the running writer takes it, in order
+    p->stdin_writer = true;
+  }
+  std::thread([p] {
+    for (;;) {
+      ManagedProcess::StdinJob job;
+      {
+        std::lock_guard<std::mutex> lock(p->mu);
+        if (p->stdin_jobs.empty()) {
+          p->stdin_writer = false;
+          return;
+        }
+        job = std::move(p->stdin_jobs.front());
+        p->stdin_jobs.pop_front();
+      }
+      Status s = OkStatus();
+      if (!job.data.empty()) s = p->proc->WriteStdin(job.data);
+      if (s && job.eof) s = p->proc->CloseStdin();
+      job.done(std::move(s));
+    }
+  }).detach();
+}
+
 Result<std::shared_ptr<ManagedProcess>> ProcessService::Find(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = processes_.find(id);
@@ -445,14 +467,9 @@ void ProcessService::Register(protocol::McpServer& mcp) {
     bool eof = params.value("eof", Json(false)).is_boolean() && params.value("eof", false);
     auto p = Find(params["processId"]);
     if (!p) return reply.Fail(ToRpcError(p.error()));
-    auto proc = *p;
-    pool_.Post([proc, data = std::move(data), eof, r = std::make_shared<protocol::ReplyOnce>(std::move(reply))] {
-      if (!data.empty()) {
-        if (Status s = proc->proc->WriteStdin(data); !s) return r->Fail(ToRpcError(s.error()));
-      }
-      if (eof) {
-        if (Status s = proc->proc->CloseStdin(); !s) return r->Fail(ToRpcError(s.error()));
-      }
+    auto r = std::make_shared<protocol::ReplyOnce>(std::move(reply));
+    WriteStdin(*p, std::move(data), eof, [r](Status s) {
+      if (!s) return r->Fail(ToRpcError(s.error()));
       r->Ok(Json::object());
     });
   });

@@ -68,6 +68,15 @@ struct ManagedProcess {
     return exited || closed || (!retained.empty() && retained.back().seq > after);
   }
 
+  // Pending stdin writes, written in arrival order by one writer thread at a time.
+  struct StdinJob {
+    std::string data;
+    bool eof = false;
+    std::function<void(Status)> done;
+  };
+  std::deque<StdinJob> stdin_jobs;
+  bool stdin_writer = false;
+
   // exec: collected output and callbacks (run on the pump thread, mu not held).
   bool collect = false;
   std::string out, err;
@@ -109,6 +118,10 @@ class ProcessService {
   // after `wait_ms`, whichever is first; at once when wait_ms is 0. Never holds a thread.
   void WhenNews(const std::shared_ptr<ManagedProcess>& p, uint64_t after, uint64_t wait_ms, std::function<void()> fn);
   std::vector<std::shared_ptr<ManagedProcess>> All();
+  // Writes to the process's stdin (then closes it when `eof`) in the order the calls arrive,
+  // on a thread of the process's own, so a command that never reads blocks only itself.
+  // `done` gets the outcome.
+  void WriteStdin(const std::shared_ptr<ManagedProcess>& p, std::string data, bool eof, std::function<void(Status)> done);
   TaskPool& pool() { return pool_; }
   Connection& connection() { return connection_; }
 

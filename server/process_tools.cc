@@ -211,13 +211,11 @@ void RegisterProcessTools(ProcessService& svc, protocol::McpServer& mcp) {
     auto eof_it = args.find("eof");
     std::string input = input_it != args.end() && input_it->is_string() ? input_it->get<std::string>() : "";
     bool eof = eof_it != args.end() && eof_it->is_boolean() && eof_it->get<bool>();
-    auto proc = *p;
-    svc.pool().Post([proc, input, eof, r = std::make_shared<protocol::ReplyOnce>(std::move(reply))] {
-      if (!input.empty())
-        if (Status s = proc->proc->WriteStdin(input); !s) return r->Ok(ErrorResult(s.error()));
-      if (eof)
-        if (Status s = proc->proc->CloseStdin(); !s) return r->Ok(ErrorResult(s.error()));
-      r->Ok(protocol::ToolResult("wrote " + std::to_string(input.size()) + " bytes", {{"written", input.size()}}, false));
+    auto r = std::make_shared<protocol::ReplyOnce>(std::move(reply));
+    size_t size = input.size();
+    svc.WriteStdin(*p, std::move(input), eof, [r, size](Status s) {
+      if (!s) return r->Ok(ErrorResult(s.error()));
+      r->Ok(protocol::ToolResult("wrote " + std::to_string(size) + " bytes", {{"written", size}}, false));
     });
   });
 

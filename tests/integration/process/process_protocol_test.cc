@@ -114,6 +114,23 @@ TEST_F(ProcTest, StdinPipeEofAndNull) {
   EXPECT_TRUE(refused.contains("error")) << refused.dump();
 }
 
+TEST_F(ProcTest, PipelinedWritesArriveInOrder) {
+  std::string cat = StartProcess({{"argv", {"cat"}}, {"stdin", "pipe"}});
+  std::string expected;
+  std::vector<int64_t> reqs;
+  for (int i = 0; i < 200; ++i) {
+    std::string piece = std::to_string(i) + ",";
+    expected += piece;
+    reqs.push_back(client_->Send("process/write", {{"processId", cat}, {"data", Base64(piece)}, {"eof", i == 199}}));
+  }
+  for (auto r : reqs) {
+    auto reply = client_->Wait(r);
+    ASSERT_TRUE(reply && reply->contains("result")) << (reply ? reply->dump() : "no reply");
+  }
+  ASSERT_TRUE(client_->WaitClosed(cat));
+  EXPECT_EQ(client_->OutputOf(cat), expected);
+}
+
 TEST_F(ProcTest, ProcessReadLongPollsAndReportsTheResult) {
   std::string id = StartProcess({{"command", "read x; echo got-$x"}, {"stdin", "pipe"}});
   int64_t poll = client_->Send("process/read", {{"processId", id}, {"afterSeq", 0}, {"waitMs", 30000}});
