@@ -16,7 +16,7 @@ std::string StubbornTree(const std::string& marker) {
          "sleep 1000; : " + marker;
 }
 
-class KillTest : public ProcTest {
+class ProcessKillTest : public ProcTest {
  protected:
   std::string Marker() {
     return "mark" + std::to_string(::getpid()) + "x" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
@@ -44,7 +44,7 @@ class KillTest : public ProcTest {
   }
 };
 
-TEST_F(KillTest, ProcessTerminate) {
+TEST_F(ProcessKillTest, ProcessTerminate) {
   std::string m = Marker();
   std::string id = StartProcess({{"command", StubbornTree(m)}});
   auto tree = AwaitTree(m);
@@ -55,7 +55,7 @@ TEST_F(KillTest, ProcessTerminate) {
   ExpectAllGone(tree, m);
 }
 
-TEST_F(KillTest, Timeout) {
+TEST_F(ProcessKillTest, Timeout) {
   std::string m = Marker();
   std::string id = StartProcess({{"command", StubbornTree(m)}, {"timeoutMs", 1500}});
   auto tree = AwaitTree(m);
@@ -64,7 +64,7 @@ TEST_F(KillTest, Timeout) {
   ExpectAllGone(tree, m);
 }
 
-TEST_F(KillTest, ExecCancelled) {
+TEST_F(ProcessKillTest, ExecCancelled) {
   std::string m = Marker();
   int64_t req = client_->Send("exec", {{"command", StubbornTree(m)}});
   auto tree = AwaitTree(m);
@@ -74,7 +74,7 @@ TEST_F(KillTest, ExecCancelled) {
   EXPECT_TRUE(client_->Call("ping", Json::object()).contains("result"));
 }
 
-TEST_F(KillTest, ExecOfSleepCancelledLeavesNothing) {
+TEST_F(ProcessKillTest, ExecOfSleepCancelledLeavesNothing) {
   std::string m = Marker();
   int64_t req = client_->Send("exec", {{"argv", {"sh", "-c", "sleep 1000; : " + m}}});
   std::vector<ProcEntry> tree;
@@ -88,7 +88,7 @@ TEST_F(KillTest, ExecOfSleepCancelledLeavesNothing) {
   ExpectAllGone(tree, m);
 }
 
-TEST_F(KillTest, SessionClose) {
+TEST_F(ProcessKillTest, SessionClose) {
   Json s = client_->Call("session/create", Json::object());
   ASSERT_TRUE(s.contains("result")) << s.dump();
   std::string session = s["result"]["sessionId"];
@@ -103,7 +103,7 @@ TEST_F(KillTest, SessionClose) {
   ExpectWellOrdered(id);
 }
 
-TEST_F(KillTest, ClientDisconnectLeavesNothing) {
+TEST_F(ProcessKillTest, ClientDisconnectLeavesNothing) {
   std::string m = Marker();
   StartProcess({{"command", StubbornTree(m)}});
   StartProcess({{"command", "yes"}, {"tty", true}});
@@ -115,7 +115,7 @@ TEST_F(KillTest, ClientDisconnectLeavesNothing) {
   EXPECT_TRUE(AwaitGone(everything).empty());
 }
 
-TEST_F(KillTest, McpKillProcessTool) {
+TEST_F(ProcessKillTest, McpKillProcessTool) {
   std::string m = Marker();
   Json started = client_->Call("tools/call", {{"name", "start_process"}, {"arguments", {{"command", StubbornTree(m)}}}});
   ASSERT_TRUE(started.contains("result")) << started.dump();
@@ -127,7 +127,7 @@ TEST_F(KillTest, McpKillProcessTool) {
   ExpectAllGone(tree, m);
 }
 
-TEST_F(KillTest, McpExecToolCancelled) {
+TEST_F(ProcessKillTest, McpExecToolCancelled) {
   std::string m = Marker();
   int64_t req = client_->Send("tools/call", {{"name", "exec"}, {"arguments", {{"command", StubbornTree(m)}}}});
   auto tree = AwaitTree(m);

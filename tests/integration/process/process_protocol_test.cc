@@ -260,7 +260,10 @@ TEST_F(ProcTest, UnreadFloodBlocksTheCommandNotTheServer) {
     return false;
   }, 300000));
   EXPECT_EQ(total, 64000000u);
+#if !defined(__SANITIZE_ADDRESS__)
+  // (Under ASan, freed blocks sit in its quarantine - up to 256 MiB - so churn shows as RSS.)
   EXPECT_LT(RssKb(client_->pid()), rss_before + 48 * 1024);
+#endif
 }
 
 TEST_F(ProcTest, PtySessionPromptInputResizeAndInterrupt) {

@@ -6,7 +6,7 @@
 namespace cordon::proc_test {
 namespace {
 
-class ToolsTest : public ProcTest {
+class ProcessToolsTest : public ProcTest {
  protected:
   Json Tool(const std::string& name, const Json& args, const Json& meta = nullptr) {
     Json params = {{"name", name}, {"arguments", args}};
@@ -23,7 +23,7 @@ class ToolsTest : public ProcTest {
   }
 };
 
-TEST_F(ToolsTest, ListedWithSchemasAndAnnotations) {
+TEST_F(ProcessToolsTest, ListedWithSchemasAndAnnotations) {
   Json r = client_->Call("tools/list", Json::object());
   ASSERT_TRUE(r.contains("result")) << r.dump();
   std::set<std::string> want = {"exec", "start_process", "read_process_output", "write_process_input", "kill_process",
@@ -39,7 +39,7 @@ TEST_F(ToolsTest, ListedWithSchemasAndAnnotations) {
   EXPECT_TRUE(want.empty()) << *want.begin();
 }
 
-TEST_F(ToolsTest, ExecEchoHello) {
+TEST_F(ProcessToolsTest, ExecEchoHello) {
   Json r = Tool("exec", {{"command", "echo hello"}});
   EXPECT_FALSE(r.value("isError", false));
   EXPECT_EQ(r["structuredContent"]["stdout"], "hello\n");
@@ -48,7 +48,7 @@ TEST_F(ToolsTest, ExecEchoHello) {
   EXPECT_EQ(text.rfind("hello\n[exit status 0]", 0), 0u) << text;
 }
 
-TEST_F(ToolsTest, NonZeroExitIsNotAnError) {
+TEST_F(ProcessToolsTest, NonZeroExitIsNotAnError) {
   Json r = Tool("exec", {{"command", "echo out; echo err >&2; exit 3"}});
   EXPECT_FALSE(r.value("isError", false));
   std::string text = Text(r);
@@ -58,7 +58,7 @@ TEST_F(ToolsTest, NonZeroExitIsNotAnError) {
   EXPECT_EQ(r["structuredContent"]["exitCode"], 3);
 }
 
-TEST_F(ToolsTest, RealFailuresAreErrors) {
+TEST_F(ProcessToolsTest, RealFailuresAreErrors) {
   Json timeout = Tool("exec", {{"argv", {"sleep", "1000"}}, {"timeout_ms", 200}});
   EXPECT_TRUE(timeout.value("isError", false));
   EXPECT_NE(Text(timeout).find("timeout"), std::string::npos) << Text(timeout);
@@ -69,7 +69,7 @@ TEST_F(ToolsTest, RealFailuresAreErrors) {
   EXPECT_NE(Text(unknown).find("not_found"), std::string::npos) << Text(unknown);
 }
 
-TEST_F(ToolsTest, LongOutputIsCutInTheMiddle) {
+TEST_F(ProcessToolsTest, LongOutputIsCutInTheMiddle) {
   Json r = Tool("exec", {{"command", "echo FIRST; head -c 200000 /dev/zero | tr '\\0' a; echo; echo LAST"}});
   std::string text = Text(r);
   EXPECT_LT(text.size(), 64u * 1024);
@@ -78,7 +78,7 @@ TEST_F(ToolsTest, LongOutputIsCutInTheMiddle) {
   EXPECT_NE(text.find("LAST\n[exit status 0]"), std::string::npos) << text.substr(text.size() - 200);
 }
 
-TEST_F(ToolsTest, ExecStreamsProgressWithAToken) {
+TEST_F(ProcessToolsTest, ExecStreamsProgressWithAToken) {
   int64_t req = client_->Send("tools/call", {{"name", "exec"},
                                              {"arguments", {{"command", "echo one; echo two"}}},
                                              {"_meta", {{"progressToken", "tok-1"}}}});
@@ -94,7 +94,7 @@ TEST_F(ToolsTest, ExecStreamsProgressWithAToken) {
   EXPECT_NE(streamed.find("two"), std::string::npos);
 }
 
-TEST_F(ToolsTest, InteractiveStartReadWriteListKill) {
+TEST_F(ProcessToolsTest, InteractiveStartReadWriteListKill) {
   Json s = Tool("start_process", {{"command", "while read l; do echo got:$l; done"}});
   ASSERT_FALSE(s.value("isError", false)) << s.dump();
   std::string id = s["structuredContent"]["processId"];
