@@ -151,8 +151,13 @@ void HandleOperation(WorkerState& w, IpcMessage& msg) {
     }
     ::_exit(0);
   }
+  // SIGCHLD is ignored, so a child that already finished has been reaped and pidfd_open fails;
+  // it must still be answered (without a pidfd: there is nothing left to cancel), or the
+  // broker waits for "started" forever with the control channel locked.
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  (void)SendIpc(w.control, {{"t", "started"}, {"id", id}, {"pid", pid}}, {pidfd.get()});
+  std::vector<int> fds;
+  if (pidfd) fds.push_back(pidfd.get());
+  (void)SendIpc(w.control, {{"t", "started"}, {"id", id}, {"pid", pid}}, fds);
 }
 
 }  // namespace

@@ -12,6 +12,9 @@
 
 namespace cordon::linux_sandbox {
 
+// Ops: "readFile", "readDirectory", "getMetadata", "writeFile", "applyPatch" (sandbox/ops/file_ops.h);
+// args are bound with the fs_types from_json (a bad field -> invalid_argument naming it); an
+// unknown op is `unsupported`. `cancel` is set by the worker's SIGUSR1 handler.
 nlohmann::json RunWorkerOperation(const std::string& op, const nlohmann::json& args, const Policy& policy,
                                   const std::atomic<bool>* cancel);
 
