@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -122,7 +123,21 @@ Result<nlohmann::json> LinuxSession::RunOperation(const std::string& op, const n
                                                   const std::atomic<bool>* cancel) {
   UniqueFd result_r, result_w;
   if (Status s = MakePipe(&result_r, &result_w); !s) return s.error();
-  auto reply = RoundTrip({{"t", "op"}, {"id", next_id_.fetch_add(1)}, {"op", op}, {"args", request}}, {result_w.get()});
+  // Arguments travel in a sealed memfd: a patch or a file's content easily exceeds what one
+  // SOCK_SEQPACKET datagram can carry (the socket's send buffer), and the confined child, not
+  // the worker, parses them.
+  std::string args = request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  UniqueFd args_fd(static_cast<int>(::syscall(SYS_memfd_create, "cordon-op-args", MFD_CLOEXEC | MFD_ALLOW_SEALING)));
+  if (!args_fd) return ErrnoError(ErrorKind::kLimitExceeded, "memfd for operation arguments", errno);
+  for (size_t off = 0; off < args.size();) {
+    ssize_t n = ::write(args_fd.get(), args.data() + off, args.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return ErrnoError(ErrorKind::kLimitExceeded, "writing operation arguments", errno);
+    off += static_cast<size_t>(n);
+  }
+  (void)::fcntl(args_fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  auto reply = RoundTrip({{"t", "op"}, {"id", next_id_.fetch_add(1)}, {"op", op}, {"argsFd", true}},
+                         {result_w.get(), args_fd.get()});
   if (!reply) return reply.error();
   result_w.reset();
   UniqueFd pidfd = reply->fds.empty() ? UniqueFd() : std::move(reply->fds[0]);

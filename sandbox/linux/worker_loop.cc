@@ -121,9 +121,26 @@ void HandleSpawn(WorkerState& w, IpcMessage& msg) {
 std::atomic<bool> g_op_cancelled{false};
 void OnCancelSignal(int) { g_op_cancelled.store(true); }
 
+// The op's arguments from the broker's memfd (read in the confined child); a discarded value
+// if unreadable, which the op's binding then refuses as invalid params.
+nlohmann::json ReadArgs(int fd) {
+  std::string text;
+  char buf[65536];
+  for (off_t off = 0;;) {
+    ssize_t n = ::pread(fd, buf, sizeof(buf), off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    off += n;
+  }
+  return nlohmann::json::parse(text, nullptr, false);
+}
+
 void HandleOperation(WorkerState& w, IpcMessage& msg) {
   auto id = msg.body.value("id", nlohmann::json());
-  if (msg.fds.size() != 1) return ReplyError(w.control, id, MakeError(ErrorKind::kInternal, "op: reply fd missing"));
+  const bool args_in_fd = msg.body.value("argsFd", false);
+  if (msg.fds.size() != (args_in_fd ? 2u : 1u))
+    return ReplyError(w.control, id, MakeError(ErrorKind::kInternal, "op: reply or argument fd missing"));
   pid_t pid = ::fork();
   if (pid < 0) return ReplyError(w.control, id, ErrnoError(ErrorKind::kLimitExceeded, "start operation", errno));
   if (pid == 0) {
@@ -138,8 +155,8 @@ void HandleOperation(WorkerState& w, IpcMessage& msg) {
     } else if (Status f = LoadSeccomp(w.init.command_filter); !f) {
       out = {{"error", {{"kind", "sandbox_failed"}, {"detail", f.error().detail}}}};
     } else {
-      out = RunWorkerOperation(msg.body.value("op", ""), msg.body.value("args", nlohmann::json::object()), *w.policy,
-                               &g_op_cancelled);
+      nlohmann::json args = args_in_fd ? ReadArgs(msg.fds[1].get()) : msg.body.value("args", nlohmann::json::object());
+      out = RunWorkerOperation(msg.body.value("op", ""), args, *w.policy, &g_op_cancelled);
     }
     std::string text = out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     size_t off = 0;

@@ -250,6 +250,31 @@ TEST_F(FilesProtocolTest, CancelledPatchLeavesEveryFileAsItWasOrAllApplied) {
   EXPECT_TRUE(client_->Call("ping", Json::object()).contains("result"));  // still serving
 }
 
+// Requests far larger than one worker IPC datagram (a 6 MiB write, a ~0.75 MiB patch) are
+// carried to the confined child and applied; the session stays usable afterwards.
+TEST_F(FilesProtocolTest, LargeWriteAndPatchCrossTheWorkerBoundary) {
+  std::string big;
+  while (big.size() < (6u << 20)) big += "a line of text that is written in one request\n";
+  Json w = Call("fs/writeFile", {{"path", "big.txt"}, {"content", big}});
+  ASSERT_TRUE(w.contains("result")) << w.dump().substr(0, 400);
+  EXPECT_EQ(Get(ws_ / "big.txt"), big);
+  std::string patch;
+  std::string body(60, 'p');
+  for (int i = 0; i < 300; ++i) {
+    std::string name = "m/f" + std::to_string(i) + ".txt";
+    std::string lines;
+    for (int l = 0; l < 40; ++l) lines += body + std::to_string(l) + "\n";
+    Put(ws_ / name, lines);
+    patch += "--- a/" + name + "\n+++ b/" + name + "\n@@ -1,40 +1,40 @@\n";
+    for (int l = 0; l < 40; ++l) patch += (l == 20 ? "-" : " ") + body + std::to_string(l) + "\n" + (l == 20 ? "+changed\n" : "");
+  }
+  ASSERT_GT(patch.size(), 512u << 10);  // several times a datagram's limit
+  Json r = Patch(patch);
+  EXPECT_OK(r);
+  EXPECT_NE(Get(ws_ / "m/f299.txt").find("changed\n"), std::string::npos);
+  EXPECT_OK(Read("big.txt"));  // control: the session is still alive
+}
+
 TEST_F(FilesProtocolTest, SessionIdSelectsTheSessionPolicy) {
   Put(ws_ / "a.txt", "a\n");
   Json s = Call("session/create", {{"policy", {{"mode", "read-only"}}}});
