@@ -123,6 +123,7 @@ Result<nlohmann::json> LinuxSession::RunOperation(const std::string& op, const n
                                                   const std::atomic<bool>* cancel) {
   UniqueFd result_r, result_w;
   if (Status s = MakePipe(&result_r, &result_w); !s) return s.error();
+  (void)::fcntl(result_w.get(), F_SETPIPE_SZ, 1 << 20);  // fewer wakeups for a large read; best effort
   // Arguments travel in a sealed memfd: a patch or a file's content easily exceeds what one
   // SOCK_SEQPACKET datagram can carry (the socket's send buffer), and the confined child, not
   // the worker, parses them.
@@ -160,7 +161,8 @@ Result<nlohmann::json> LinuxSession::RunOperation(const std::string& op, const n
     if (n <= 0) break;
     text.append(buf, static_cast<size_t>(n));
   }
-  auto j = nlohmann::json::parse(text, nullptr, false);
+  // The child answers in MessagePack (worker_loop.cc); a truncated or empty reply is discarded.
+  auto j = nlohmann::json::from_msgpack(text, true, false);
   if (!j.is_object()) {
     if (!alive_.load()) return MakeError(ErrorKind::kSandboxFailed, "the session's worker died; the session is lost");
     return MakeError(ErrorKind::kInternal, "the operation ended without a result");

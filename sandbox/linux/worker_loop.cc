@@ -158,7 +158,9 @@ void HandleOperation(WorkerState& w, IpcMessage& msg) {
       nlohmann::json args = args_in_fd ? ReadArgs(msg.fds[1].get()) : msg.body.value("args", nlohmann::json::object());
       out = RunWorkerOperation(msg.body.value("op", ""), args, *w.policy, &g_op_cancelled);
     }
-    std::string text = out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // MessagePack, not JSON text: a file's content is copied as length-prefixed bytes instead of
+    // being escaped here and unescaped by the broker (most of a large read's cost).
+    std::vector<uint8_t> text = nlohmann::json::to_msgpack(out);
     size_t off = 0;
     while (off < text.size()) {
       ssize_t n = ::write(msg.fds[0].get(), text.data() + off, text.size() - off);
