@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   WindowsCommands windows(app);
   ClientCommand client(app);
   CLI11_PARSE(app, argc, argv);
+  if (serve->parsed()) PrepareProcessSignals();  // before any thread starts
   if (auto code = windows.Run()) return *code;
   if (auto code = client.Run()) return *code;
 

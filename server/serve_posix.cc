@@ -80,8 +80,7 @@ int ServeUnix(ServerContext& context, const std::string& path) {
 
 }  // namespace
 
-int Serve(ServerContext& context, const std::string& listen) {
-  // Signals are taken synchronously by one thread; every other thread keeps them blocked.
+void PrepareProcessSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -89,6 +88,11 @@ int Serve(ServerContext& context, const std::string& listen) {
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+}
+
+int Serve(ServerContext& context, const std::string& listen) {
+  // Signals are taken synchronously by one thread; every other thread keeps them blocked.
+  PrepareProcessSignals();
   if (!listen.empty()) {
     if (listen.rfind("unix:", 0) != 0) {
       spdlog::error("--listen takes unix:PATH");

@@ -29,6 +29,8 @@ BOOL WINAPI OnConsoleControl(DWORD type) {
 
 }  // namespace
 
+void PrepareProcessSignals() {}
+
 int Serve(ServerContext& context, const std::string& listen) {
   if (!listen.empty()) {
     spdlog::error("--listen is not supported on Windows; cordon serves on stdio there");

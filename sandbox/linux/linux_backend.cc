@@ -170,7 +170,8 @@ class LinuxBackend final : public SandboxBackend {
     if (!slot.first.empty()) return slot;
     auto w = CompileSeccomp(net, SeccompStage::kWorker);
     if (!w) return w.error();
-    auto c = CompileSeccomp(net, SeccompStage::kCommand);
+    // Commands inherit the worker's filter; they only add the delta that closes CLONE_NEWPID.
+    auto c = CompileSeccomp(net, SeccompStage::kCommandDelta);
     if (!c) return c.error();
     slot = {std::move(*w), std::move(*c)};
     return slot;

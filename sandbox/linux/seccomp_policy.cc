@@ -224,6 +224,12 @@ Result<std::vector<sock_filter>> CompileSeccomp(NetworkMode network, SeccompStag
     return ErrnoError(ErrorKind::kInternal, "seccomp_attr_set(ACT_BADARCH)", -rc);
   }
   RuleWriter w(ctx.get());
+  if (stage == SeccompStage::kCommandDelta) {
+    w.Deny(__NR_clone, EPERM, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWPID, CLONE_NEWPID));
+    w.Deny(__NR_clone3, ENOSYS);
+    if (!w.error().empty()) return MakeError(ErrorKind::kInternal, w.error());
+    return ExportBpf(ctx.get());
+  }
   w.DenyAll(kCrossProcess);
   w.DenyAll(kKernelAttackSurface);
   w.DenyAll(kKeyring);
