@@ -235,6 +235,8 @@ TEST_P(LinuxCgroupJobKill, KillAllReachesSetsidDaemons) {
   parent.Release();
   pid_t daemon = parent.ReadPid();
   ASSERT_GT(daemon, 0);
+  // The daemon reports before the middle process has finished exiting; wait for it to leave.
+  for (int i = 0; i < 500 && job->Pids().size() != 2u; ++i) usleep(10000);
   EXPECT_EQ(job->Pids().size(), 2u);
   EXPECT_FALSE(NotRunning(daemon));
   std::cerr << "kill path: " << JobKindName(job->kind()) << "\n";
