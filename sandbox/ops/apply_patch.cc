@@ -1,15 +1,9 @@
-// POSIX only (see path_resolver.cc).
-#ifndef _WIN32
-#include <fcntl.h>
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <map>
 
-#include "sandbox/ops/file_io.h"
+#include "sandbox/ops/dir_cache.h"
 #include "sandbox/ops/file_ops.h"
+#include "sandbox/ops/fs_primitives.h"
 #include "sandbox/ops/patch_commit.h"
-#include "sandbox/ops/path_resolver.h"
 #include "sandbox/patch/matcher.h"
 #include "sandbox/patch/patch_parser.h"
 
@@ -21,20 +15,20 @@ using patch::FilePatch;
 
 // A mode requested by a diff ("new file mode 100755", "new mode 100644") means, as in git,
 // only "executable or not"; the bits are then applied through the umask.
-mode_t GitMode(uint32_t requested) { return (requested & 0100) ? 0777 : 0666; }
+uint32_t GitMode(uint32_t requested) { return (requested & 0100) ? 0777 : 0666; }
 
 // One path's state while the patch is computed: what is on disk, and what it will become.
 struct PathState {
   ResolvedPath path;
   bool had_file = false;
   std::string original;
-  mode_t original_mode = 0;
-  dev_t dev = 0;
-  ino_t ino = 0;
+  uint32_t original_mode = 0;
+  uint64_t dev = 0;
+  uint64_t ino = 0;
 
   bool exists = false;
   std::string content;
-  mode_t mode = 0666;
+  uint32_t mode = 0666;
   bool exact_mode = false;
 };
 
@@ -91,7 +85,7 @@ class Planner {
           if (!r) return r.error();
           updated = std::move(r.value());
         }
-        mode_t mode = fp.new_mode ? GitMode(*fp.new_mode) : s.mode;
+        uint32_t mode = fp.new_mode ? GitMode(*fp.new_mode) : s.mode;
         bool exact = fp.new_mode ? false : s.exact_mode;
         if (!fp.move_to) {
           SetFile(s, std::move(updated), mode, exact);
@@ -137,7 +131,7 @@ class Planner {
   }
 
  private:
-  static void SetFile(PathState& t, std::string content, mode_t mode, bool exact) {
+  static void SetFile(PathState& t, std::string content, uint32_t mode, bool exact) {
     t.exists = true;
     t.content = std::move(content);
     t.mode = mode;
@@ -155,22 +149,22 @@ class Planner {
     auto parent = dirs_.Get(*path, false, nullptr);
     if (!parent && parent.error().kind != ErrorKind::kNotFound) return parent.error();
     if (parent) {
-      struct stat st {};
-      if (::fstatat(parent->dir, parent->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        if (S_ISDIR(st.st_mode)) return MakeError(ErrorKind::kInvalidArgument, request + " is a directory");
-        if (S_ISLNK(st.st_mode))
+      auto st = StatEntry(*parent->dir, parent->name, request);
+      if (!st) return st.error();
+      if (st->has_value()) {
+        const EntryInfo& info = **st;
+        if (info.type == EntryType::kDir) return MakeError(ErrorKind::kInvalidArgument, request + " is a directory");
+        if (info.type == EntryType::kSymlink)
           return MakeError(ErrorKind::kInvalidArgument, request + " is a symlink; patch the file it points to instead");
-        if (!S_ISREG(st.st_mode)) return MakeError(ErrorKind::kInvalidArgument, request + " is not a regular file");
-        auto content = ReadEntry(parent->dir, parent->name, ctx_.limits.max_patch_file_bytes, request);
+        if (info.type != EntryType::kFile) return MakeError(ErrorKind::kInvalidArgument, request + " is not a regular file");
+        auto content = ReadEntry(*parent->dir, parent->name, ctx_.limits.max_patch_file_bytes, request);
         if (!content) return content.error();
         s.had_file = s.exists = true;
         s.original = s.content = std::move(content.value());
-        s.original_mode = s.mode = st.st_mode & 07777;
+        s.original_mode = s.mode = info.mode;
         s.exact_mode = true;
-        s.dev = st.st_dev;
-        s.ino = st.st_ino;
-      } else if (errno != ENOENT) {
-        return ErrnoError(ErrorKind::kInternal, request, errno);
+        s.dev = info.dev;
+        s.ino = info.ino;
       }
     }
     return &states_.emplace(path->abs, std::move(s)).first->second;
@@ -208,4 +202,3 @@ Result<ApplyPatchResult> ApplyPatch(const FsContext& ctx, const ApplyPatchParams
 }
 
 }  // namespace cordon::ops
-#endif  // _WIN32

@@ -1,4 +1,4 @@
-// Small fd-level helpers shared by the file operations: whole-file reads with a cap, temp
+// POSIX implementation detail of fs_primitives.h. Small fd-level helpers: whole-file reads with a cap, temp
 // files created next to their target (so a rename is atomic and never crosses filesystems),
 // and errno-to-ErrorKind mapping for writes.
 #pragma once
@@ -17,16 +17,13 @@ namespace cordon::ops {
 Result<std::string> ReadAll(int fd, uint64_t max_bytes, const std::string& display);
 
 // Opens `name` in `dir_fd` for reading without following a final symlink, and reads it.
-Result<std::string> ReadEntry(int dir_fd, const std::string& name, uint64_t max_bytes,
+Result<std::string> ReadEntryAt(int dir_fd, const std::string& name, uint64_t max_bytes,
                               const std::string& display);
-
-// A fresh, unguessable name for a temp or backup entry: ".cordon-<hex>.<suffix>".
-std::string TempName(const char* suffix);
 
 // Creates a temp file in `dir_fd` holding `content`. `mode` is applied exactly when
 // `exact_mode` (a replaced file keeps its bits), else through the umask (a new file).
 // Returns the temp's name; on failure nothing is left behind.
-Result<std::string> CreateTempFile(int dir_fd, std::string_view content, mode_t mode, bool exact_mode,
+Result<std::string> CreateTempFileAt(int dir_fd, std::string_view content, mode_t mode, bool exact_mode,
                                    const std::string& display);
 
 // Maps a failed write/rename errno: ENOSPC/EDQUOT/EFBIG -> kLimitExceeded, EACCES/EPERM/EROFS

@@ -1,15 +1,4 @@
-// POSIX only (see path_resolver.cc).
-#ifndef _WIN32
 #include "sandbox/ops/patch_commit.h"
-
-#include <fcntl.h>
-#include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-
-#include "sandbox/ops/file_io.h"
 
 namespace cordon::ops {
 namespace {
@@ -17,7 +6,7 @@ namespace {
 enum class Done {
   kNothing,
   kExchanged,        // old file now at tmp_name, new file at name
-  kBackedUpReplace,  // old file at backup_name, new file at name (no RENAME_EXCHANGE support)
+  kBackedUpReplace,  // old file at backup_name, new file at name (no atomic exchange: Windows, some filesystems)
   kAdded,            // new file at name, nothing was there
   kDeleted,          // old file at backup_name
 };
@@ -30,10 +19,9 @@ struct Step {
   Done done = Done::kNothing;
 };
 
-bool SameInode(int dir, const std::string& name, const FileChange& c) {
-  struct stat st {};
-  return ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == c.dev &&
-         st.st_ino == c.ino;
+bool SameInode(const OsHandle& dir, const std::string& name, const FileChange& c) {
+  auto st = StatEntry(dir, name, c.path.abs);
+  return st && st->has_value() && (*st)->dev == c.dev && (*st)->ino == c.ino;
 }
 
 Error Changed(const std::string& abs) {
@@ -42,106 +30,81 @@ Error Changed(const std::string& abs) {
 
 // Commits one step; on failure the step itself is left undone (the caller undoes earlier ones).
 Status CommitStep(Step& s) {
-  const int dir = s.parent.dir;
+  const OsHandle& dir = *s.parent.dir;
   const std::string& name = s.parent.name;
   FileChange& c = *s.change;
   if (c.write && c.had_file) {
-    if (::renameat2(dir, s.tmp_name.c_str(), dir, name.c_str(), RENAME_EXCHANGE) == 0) {
+    auto ex = RenameEntry(dir, s.tmp_name, name, RenameMode::kExchange, "replacing " + c.path.abs);
+    if (ex) {
       s.done = Done::kExchanged;
       if (!SameInode(dir, s.tmp_name, c)) return Changed(c.path.abs);
       return OkStatus();
     }
-    if (errno == ENOENT) return Changed(c.path.abs);
-    if (errno != EINVAL && errno != ENOSYS) return WriteError(errno, "replacing " + c.path.abs);
-    // Filesystems without RENAME_EXCHANGE: move the old file aside, then the new one in.
+    if (ex.error().kind == ErrorKind::kNotFound) return Changed(c.path.abs);
+    if (ex.error().kind != ErrorKind::kUnsupported) return ex.error();
+    // No atomic exchange: move the old file aside, then the new one in.
     s.backup_name = TempName("bak");
-    if (::renameat2(dir, name.c_str(), dir, s.backup_name.c_str(), RENAME_NOREPLACE) != 0)
-      return errno == ENOENT ? Changed(c.path.abs) : WriteError(errno, "moving aside " + c.path.abs);
-    if (::renameat2(dir, s.tmp_name.c_str(), dir, name.c_str(), RENAME_NOREPLACE) != 0) {
-      int err = errno;
-      ::renameat2(dir, s.backup_name.c_str(), dir, name.c_str(), RENAME_NOREPLACE);
-      return WriteError(err, "replacing " + c.path.abs);
+    if (auto r = RenameEntry(dir, name, s.backup_name, RenameMode::kNoReplace, "moving aside " + c.path.abs); !r)
+      return r.error().kind == ErrorKind::kNotFound ? Changed(c.path.abs) : r.error();
+    if (auto r = RenameEntry(dir, s.tmp_name, name, RenameMode::kNoReplace, "replacing " + c.path.abs); !r) {
+      (void)RenameEntry(dir, s.backup_name, name, RenameMode::kNoReplace, "restoring " + c.path.abs);
+      return r.error();
     }
     s.done = Done::kBackedUpReplace;
     if (!SameInode(dir, s.backup_name, c)) return Changed(c.path.abs);
     return OkStatus();
   }
   if (c.write) {
-    if (::renameat2(dir, s.tmp_name.c_str(), dir, name.c_str(), RENAME_NOREPLACE) != 0) {
-      if (errno == EEXIST)
+    if (auto r = RenameEntry(dir, s.tmp_name, name, RenameMode::kNoReplace, "creating " + c.path.abs); !r) {
+      if (r.error().kind == ErrorKind::kConflict)
         return MakeError(ErrorKind::kConflict, c.path.abs + " appeared while the patch was being applied; nothing was changed");
-      return WriteError(errno, "creating " + c.path.abs);
+      return r.error();
     }
     s.done = Done::kAdded;
     return OkStatus();
   }
   s.backup_name = TempName("bak");
-  if (::renameat2(dir, name.c_str(), dir, s.backup_name.c_str(), RENAME_NOREPLACE) != 0)
-    return errno == ENOENT ? Changed(c.path.abs) : WriteError(errno, "deleting " + c.path.abs);
+  if (auto r = RenameEntry(dir, name, s.backup_name, RenameMode::kNoReplace, "deleting " + c.path.abs); !r)
+    return r.error().kind == ErrorKind::kNotFound ? Changed(c.path.abs) : r.error();
   s.done = Done::kDeleted;
   if (!SameInode(dir, s.backup_name, c)) return Changed(c.path.abs);
   return OkStatus();
 }
 
 // Reverses a committed step and removes its temp; best effort (each call is a single rename or
-// unlink on a name we created, in a directory we hold open).
+// removal of a name we created, in a directory we hold open).
 void UndoStep(Step& s) {
-  const int dir = s.parent.dir;
-  const char* name = s.parent.name.c_str();
+  const OsHandle& dir = *s.parent.dir;
+  const std::string& name = s.parent.name;
   switch (s.done) {
     case Done::kExchanged:
-      ::renameat2(dir, s.tmp_name.c_str(), dir, name, RENAME_EXCHANGE);
+      (void)RenameEntry(dir, s.tmp_name, name, RenameMode::kExchange, "undo");
       break;
     case Done::kBackedUpReplace:
-      ::renameat(dir, s.backup_name.c_str(), dir, name);
+      (void)RenameEntry(dir, s.backup_name, name, RenameMode::kReplace, "undo");
       break;
     case Done::kAdded:
-      ::renameat(dir, name, dir, s.tmp_name.c_str());
+      (void)RenameEntry(dir, name, s.tmp_name, RenameMode::kReplace, "undo");
       break;
     case Done::kDeleted:
-      ::renameat2(dir, s.backup_name.c_str(), dir, name, RENAME_NOREPLACE);
+      (void)RenameEntry(dir, s.backup_name, name, RenameMode::kNoReplace, "undo");
       break;
     case Done::kNothing:
       break;
   }
   s.done = Done::kNothing;
-  if (!s.tmp_name.empty()) ::unlinkat(dir, s.tmp_name.c_str(), 0);
-}
-
-void RemoveCreatedDirs(std::vector<CreatedDir>& created) {
-  for (auto it = created.rbegin(); it != created.rend(); ++it)
-    ::unlinkat(it->parent.get(), it->name.c_str(), AT_REMOVEDIR);
-  created.clear();
-}
-
-// After a deletion, removes directories it left empty, from the deepest up, stopping at the
-// root or the first non-empty one. Each directory is opened beneath the root again.
-void PruneEmptyParents(const ResolvedPath& path) {
-  auto root = OpenRoot(path.root);
-  if (!root) return;
-  std::string rel = path.rel;
-  for (;;) {
-    size_t slash = rel.rfind('/');
-    if (slash == std::string::npos) return;
-    rel.resize(slash);  // the directory that held the entry
-    size_t up = rel.rfind('/');
-    std::string parent = up == std::string::npos ? "" : rel.substr(0, up);
-    std::string name = up == std::string::npos ? rel : rel.substr(up + 1);
-    auto fd = OpenBeneath(root->get(), parent, O_PATH | O_DIRECTORY, 0, path.abs);
-    if (!fd || ::unlinkat(fd->get(), name.c_str(), AT_REMOVEDIR) != 0) return;
-  }
+  if (!s.tmp_name.empty()) RemoveEntry(dir, s.tmp_name);
 }
 
 }  // namespace
 
 Status CommitChanges(const Policy& policy, DirCache& dirs, std::vector<FileChange>& changes,
                      const std::atomic<bool>* cancel, const ApplyPatchHooks* hooks) {
-  (void)policy;
   std::vector<Step> steps(changes.size());
   std::vector<CreatedDir> created;
   auto abort_all = [&](Error e) -> Status {
     for (auto it = steps.rbegin(); it != steps.rend(); ++it)
-      if (it->parent.dir >= 0) UndoStep(*it);
+      if (it->parent.dir) UndoStep(*it);
     RemoveCreatedDirs(created);
     return e;
   };
@@ -154,7 +117,7 @@ Status CommitChanges(const Policy& policy, DirCache& dirs, std::vector<FileChang
     if (!parent) return abort_all(parent.error());
     s.parent = std::move(parent.value());
     if (changes[i].write) {
-      auto tmp = CreateTempFile(s.parent.dir, changes[i].content, changes[i].mode,
+      auto tmp = CreateTempFile(*s.parent.dir, changes[i].content, changes[i].mode,
                                 changes[i].exact_mode, changes[i].path.abs);
       if (!tmp) return abort_all(tmp.error());
       s.tmp_name = std::move(tmp.value());
@@ -170,14 +133,12 @@ Status CommitChanges(const Policy& policy, DirCache& dirs, std::vector<FileChang
 
   // Done: drop the swapped-out old files and deletion backups.
   for (Step& s : steps) {
-    const int dir = s.parent.dir;
-    if (s.done == Done::kExchanged) ::unlinkat(dir, s.tmp_name.c_str(), 0);
-    if (!s.backup_name.empty()) ::unlinkat(dir, s.backup_name.c_str(), 0);
+    if (s.done == Done::kExchanged) RemoveEntry(*s.parent.dir, s.tmp_name);
+    if (!s.backup_name.empty()) RemoveEntry(*s.parent.dir, s.backup_name);
   }
   for (const FileChange& c : changes)
-    if (!c.write) PruneEmptyParents(c.path);
+    if (!c.write) PruneEmptyParents(policy, c.path);
   return OkStatus();
 }
 
 }  // namespace cordon::ops
-#endif  // _WIN32

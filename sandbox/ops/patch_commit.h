@@ -4,14 +4,14 @@
 // logic can be read (and tested) on its own.
 #pragma once
 
-#include <sys/types.h>
-
 #include <atomic>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "sandbox/ops/file_ops.h"
-#include "sandbox/ops/path_resolver.h"
+#include "sandbox/ops/dir_cache.h"
+#include "sandbox/ops/fs_primitives.h"
 #include "sandbox/policy.h"
 #include "sandbox/status.h"
 
@@ -22,12 +22,12 @@ struct FileChange {
   // What was there when the new content was computed; the commit refuses (and rolls back) if
   // the entry it swaps out is not that same inode any more.
   bool had_file = false;
-  dev_t dev = 0;
-  ino_t ino = 0;
+  uint64_t dev = 0;
+  uint64_t ino = 0;
   // The final state: a file with `content` and `mode`, or (write == false) no file.
   bool write = true;
   std::string content;
-  mode_t mode = 0666;
+  uint32_t mode = 0666;
   bool exact_mode = false;  // mode is applied as is (kept or requested), not through the umask
 };
 

@@ -1,9 +1,3 @@
-// POSIX only (see path_resolver.cc).
-#ifndef _WIN32
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -12,7 +6,7 @@
 
 #include "sandbox/base64.h"
 #include "sandbox/ops/file_ops.h"
-#include "sandbox/ops/path_resolver.h"
+#include "sandbox/ops/fs_primitives.h"
 #include "sandbox/ops/sha256.h"
 
 namespace cordon::ops {
@@ -144,7 +138,7 @@ class LineCollector {
 // The common case - a whole text file that fits the cap - without the line collector: read
 // straight into the result, hash on a second thread while lines are counted and UTF-8 checked.
 // nullopt when the file grew past the cap while being read (the caller falls back).
-std::optional<Result<ReadFileResult>> ReadWholeText(const FsContext& ctx, int fd, uint64_t size,
+std::optional<Result<ReadFileResult>> ReadWholeText(const FsContext& ctx, const OsHandle& fd, uint64_t size,
                                                      uint64_t cap, const std::string& display) {
   ReadFileResult out;
   std::string& text = out.content;
@@ -156,13 +150,10 @@ std::optional<Result<ReadFileResult>> ReadWholeText(const FsContext& ctx, int fd
       if (text.size() > cap) return std::nullopt;
       text.resize(text.size() * 2);
     }
-    ssize_t n = ::read(fd, text.data() + have, std::min<size_t>(text.size() - have, 8u << 20));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Result<ReadFileResult>(ErrnoError(ErrorKind::kInternal, "reading " + display, errno));
-    }
-    if (n == 0) break;
-    have += static_cast<size_t>(n);
+    auto n = ReadSome(fd, text.data() + have, std::min<size_t>(text.size() - have, 8u << 20), display);
+    if (!n) return Result<ReadFileResult>(n.error());
+    if (*n == 0) break;
+    have += *n;
   }
   text.resize(have);
   if (have > cap) return std::nullopt;
@@ -194,23 +185,19 @@ std::optional<Result<ReadFileResult>> ReadWholeText(const FsContext& ctx, int fd
 Result<ReadFileResult> ReadFile(const FsContext& ctx, const ReadFileParams& params) {
   auto path = ResolvePath(*ctx.policy, params.path, Access::kRead);
   if (!path) return path.error();
-  auto root = OpenRoot(path->root);
-  if (!root) return root.error();
-  // O_NONBLOCK: opening a FIFO must not hang the worker; non-regular files are refused below.
-  auto fd = OpenBeneath(root->get(), path->rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, path->abs);
+  auto fd = OpenResolved(*ctx.policy, *path, OpenMode::kRead);
   if (!fd) return fd.error();
-  if (auto st = CheckRealLocation(*ctx.policy, fd->get(), "", Access::kRead, path->abs); !st) return st.error();
-  struct stat st {};
-  if (::fstat(fd->get(), &st) != 0) return ErrnoError(ErrorKind::kInternal, path->abs, errno);
-  if (S_ISDIR(st.st_mode))
+  auto st = StatHandle(*fd, path->abs);
+  if (!st) return st.error();
+  if (st->type == EntryType::kDir)
     return MakeError(ErrorKind::kInvalidArgument, path->abs + " is a directory; use fs/readDirectory");
-  if (!S_ISREG(st.st_mode)) return MakeError(ErrorKind::kInvalidArgument, path->abs + " is not a regular file");
+  if (st->type != EntryType::kFile) return MakeError(ErrorKind::kInvalidArgument, path->abs + " is not a regular file");
 
   const uint64_t cap = ctx.limits.max_read_bytes;
   const bool utf8 = params.encoding == Encoding::kUtf8;
-  if (utf8 && params.offset.value_or(1) <= 1 && !params.limit && static_cast<uint64_t>(st.st_size) <= cap) {
-    if (auto whole = ReadWholeText(ctx, fd->get(), static_cast<uint64_t>(st.st_size), cap, path->abs)) return std::move(*whole);
-    if (::lseek(fd->get(), 0, SEEK_SET) != 0) return ErrnoError(ErrorKind::kInternal, path->abs, errno);
+  if (utf8 && params.offset.value_or(1) <= 1 && !params.limit && st->size <= cap) {
+    if (auto whole = ReadWholeText(ctx, *fd, st->size, cap, path->abs)) return std::move(*whole);
+    if (auto r = Rewind(*fd, path->abs); !r) return r.error();
   }
   uint64_t first = params.offset.value_or(utf8 ? 1 : 0);
   if (utf8 && first == 0) first = 1;
@@ -227,13 +214,10 @@ Result<ReadFileResult> ReadFile(const FsContext& ctx, const ReadFileParams& para
   uint64_t offset = 0;
   for (;;) {
     if (ctx.Cancelled()) return MakeError(ErrorKind::kCancelled, "fs/readFile cancelled");
-    ssize_t n = ::read(fd->get(), buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError(ErrorKind::kInternal, "reading " + path->abs, errno);
-    }
-    if (n == 0) break;
-    std::string_view chunk(buf.data(), static_cast<size_t>(n));
+    auto n = ReadSome(*fd, buf.data(), buf.size(), path->abs);
+    if (!n) return n.error();
+    if (*n == 0) break;
+    std::string_view chunk(buf.data(), *n);
     hash.Update(chunk);
     if (utf8) {
       lines.Feed(chunk);
@@ -269,4 +253,3 @@ Result<ReadFileResult> ReadFile(const FsContext& ctx, const ReadFileParams& para
 }
 
 }  // namespace cordon::ops
-#endif  // _WIN32

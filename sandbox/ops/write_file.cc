@@ -1,18 +1,9 @@
-// POSIX only (see path_resolver.cc).
-#ifndef _WIN32
-#include <fcntl.h>
-#include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 
 #include "sandbox/base64.h"
-#include "sandbox/ops/file_io.h"
 #include "sandbox/ops/file_ops.h"
-#include "sandbox/ops/path_resolver.h"
+#include "sandbox/ops/fs_primitives.h"
 #include "sandbox/ops/sha256.h"
 
 namespace cordon::ops {
@@ -46,16 +37,17 @@ Result<WriteFileResult> WriteFile(const FsContext& ctx, const WriteFileParams& p
       return MakeError(ErrorKind::kNotFound, parent.error().detail + " (set createParents to create it)");
     return parent.error();
   }
-  const int dir = parent->dir.get();
+  const OsHandle& dir = parent->dir;
   const std::string& name = parent->name;
 
-  struct stat st {};
-  bool exists = ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
-  if (!exists && errno != ENOENT) return ErrnoError(ErrorKind::kInternal, path->abs, errno);
-  if (exists && S_ISDIR(st.st_mode)) return MakeError(ErrorKind::kInvalidArgument, path->abs + " is a directory");
+  auto st = StatEntry(dir, name, path->abs);
+  if (!st) return st.error();
+  const bool exists = st->has_value();
+  const bool regular = exists && (*st)->type == EntryType::kFile;
+  if (exists && (*st)->type == EntryType::kDir) return MakeError(ErrorKind::kInvalidArgument, path->abs + " is a directory");
 
   if (params.expectedSha256) {
-    if (!exists || !S_ISREG(st.st_mode))
+    if (!regular)
       return MakeError(ErrorKind::kConflict, path->abs + " does not exist as a regular file, but expectedSha256 was given");
     auto current = ReadEntry(dir, name, ctx.policy->limits().max_file_bytes ? ctx.policy->limits().max_file_bytes : ~0ull,
                              path->abs);
@@ -69,18 +61,18 @@ Result<WriteFileResult> WriteFile(const FsContext& ctx, const WriteFileParams& p
 
   // A replaced regular file keeps its permission bits (set-id bits dropped); anything else
   // (a new file, or a symlink being replaced) gets the default 0666 & ~umask.
-  const bool keep_mode = exists && S_ISREG(st.st_mode);
-  auto tmp = CreateTempFile(dir, *content, keep_mode ? (st.st_mode & 0777) : 0666, keep_mode, path->abs);
+  const bool keep_mode = regular;
+  auto tmp = CreateTempFile(dir, *content, keep_mode ? ((*st)->mode & 0777) : 0666, keep_mode, path->abs);
   if (!tmp) return tmp.error();
-  // rename() replaces the directory entry: an existing hardlink or symlink is swapped out, and
-  // the inode it pointed to (possibly outside the workspace) is never opened for writing.
-  if (::renameat(dir, tmp->c_str(), dir, name.c_str()) != 0) {
-    int err = errno;
-    ::unlinkat(dir, tmp->c_str(), 0);
-    return WriteError(err, "replacing " + path->abs);
+  // The rename replaces the directory entry: an existing hardlink or symlink is swapped out, and
+  // the file it pointed to (possibly outside the workspace) is never opened for writing.
+  if (auto r = RenameEntry(dir, *tmp, name, RenameMode::kReplace, "replacing " + path->abs); !r) {
+    RemoveEntry(dir, *tmp);
+    if (r.error().kind == ErrorKind::kNotFound)
+      return MakeError(ErrorKind::kConflict, "replacing " + path->abs + ": the directory changed while it was being written");
+    return r.error();
   }
   return WriteFileResult{Sha256Hex(*content)};
 }
 
 }  // namespace cordon::ops
-#endif  // _WIN32

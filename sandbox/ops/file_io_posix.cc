@@ -1,6 +1,7 @@
-// POSIX only (see path_resolver.cc).
+// POSIX primitives of fs_primitives.h (see file_io.h).
 #ifndef _WIN32
 #include "sandbox/ops/file_io.h"
+#include "sandbox/ops/fs_primitives.h"
 
 #include <fcntl.h>
 #include <sys/random.h>
@@ -40,7 +41,7 @@ Result<std::string> ReadAll(int fd, uint64_t max_bytes, const std::string& displ
   return out;
 }
 
-Result<std::string> ReadEntry(int dir_fd, const std::string& name, uint64_t max_bytes,
+Result<std::string> ReadEntryAt(int dir_fd, const std::string& name, uint64_t max_bytes,
                               const std::string& display) {
   UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   if (!fd) {
@@ -89,7 +90,7 @@ Error WriteError(int err, const std::string& what) {
   }
 }
 
-Result<std::string> CreateTempFile(int dir_fd, std::string_view content, mode_t mode, bool exact_mode,
+Result<std::string> CreateTempFileAt(int dir_fd, std::string_view content, mode_t mode, bool exact_mode,
                                    const std::string& display) {
   for (int attempt = 0; attempt < 8; ++attempt) {
     std::string name = TempName("tmp");

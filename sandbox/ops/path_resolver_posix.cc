@@ -1,4 +1,4 @@
-// POSIX only: the Windows worker resolves paths with handle-relative APIs of its own.
+// POSIX primitives of fs_primitives.h: resolution beneath a root fd (see path_resolver.h).
 #ifndef _WIN32
 #include "sandbox/ops/path_resolver.h"
 
@@ -177,10 +177,7 @@ Result<UniqueFd> OpenBeneath(int root_fd, const std::string& rel, int flags, mod
   return WalkBeneath(root_fd, rel, flags, mode, display);
 }
 
-namespace {
-
-// Where an fd really is, per /proc; "" when /proc is not mounted.
-std::string RealPathOf(int fd) {
+std::string FdRealPath(int fd) {
   char buf[4096];
   std::string link = "/proc/self/fd/" + std::to_string(fd);
   ssize_t n = ::readlink(link.c_str(), buf, sizeof(buf) - 1);
@@ -188,8 +185,8 @@ std::string RealPathOf(int fd) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
-Status CheckReal(const Policy& policy, std::string real, const std::string& leaf, Access access,
-                 const std::string& display) {
+Status CheckRealPath(const Policy& policy, std::string real, const std::string& leaf, Access access,
+                     const std::string& display) {
   if (real.empty()) return OkStatus();
   if (!leaf.empty()) real += (real == "/" ? "" : "/") + leaf;
   if (policy.IsReadDenied(real))
@@ -199,34 +196,9 @@ Status CheckReal(const Policy& policy, std::string real, const std::string& leaf
   return OkStatus();
 }
 
-}  // namespace
-
 Status CheckRealLocation(const Policy& policy, int fd, const std::string& leaf, Access access,
                          const std::string& display) {
-  return CheckReal(policy, RealPathOf(fd), leaf, access, display);
-}
-
-Result<DirCache::Parent> DirCache::Get(const ResolvedPath& path, bool create_parents,
-                                       std::vector<CreatedDir>* created) {
-  size_t slash = path.rel.rfind('/');
-  if (path.rel.empty())
-    return MakeError(ErrorKind::kInvalidArgument, path.abs + " is a root directory, not a file");
-  std::string dir_rel = slash == std::string::npos ? "" : path.rel.substr(0, slash);
-  Parent out;
-  out.name = slash == std::string::npos ? path.rel : path.rel.substr(slash + 1);
-  const std::string key = path.root + '\0' + dir_rel;
-  auto it = dirs_.find(key);
-  if (it == dirs_.end()) {
-    auto parent = OpenParent(policy_, path, create_parents, created);
-    if (!parent) return parent.error();
-    Dir d{std::move(parent->dir), {}};
-    d.real = RealPathOf(d.fd.get());
-    it = dirs_.emplace(key, std::move(d)).first;
-  }
-  if (auto st = CheckReal(policy_, it->second.real, out.name, Access::kWrite, path.abs); !st)
-    return st.error();
-  out.dir = it->second.fd.get();
-  return out;
+  return CheckRealPath(policy, FdRealPath(fd), leaf, access, display);
 }
 
 Result<ParentDir> OpenParent(const Policy& policy, const ResolvedPath& path, bool create_parents,
@@ -243,7 +215,7 @@ Result<ParentDir> OpenParent(const Policy& policy, const ResolvedPath& path, boo
     auto dir = OpenBeneath(root->get(), Join(parts, depth), O_PATH | O_DIRECTORY, 0,
                            "the parent directory of " + path.abs);
     if (!dir) return dir.error();
-    out.dir = std::move(dir.value());
+    out.dir = OsHandle(dir->release());
   } else {
     UniqueFd cur(::dup(root->get()));
     if (!cur) return ErrnoError(ErrorKind::kInternal, "dup", errno);
@@ -254,7 +226,7 @@ Result<ParentDir> OpenParent(const Policy& policy, const ResolvedPath& path, boo
       if (!next && next.error().kind == ErrorKind::kNotFound) {
         // Created through the parent fd we already hold, so the new directory is where we looked.
         if (::mkdirat(cur.get(), parts[k - 1].c_str(), 0777) == 0) {
-          if (created) created->push_back(CreatedDir{UniqueFd(::dup(cur.get())), parts[k - 1]});
+          if (created) created->push_back(CreatedDir{OsHandle(::dup(cur.get())), parts[k - 1]});
         } else if (errno != EEXIST) {
           return MapOpenError(errno, display);
         }
@@ -263,9 +235,9 @@ Result<ParentDir> OpenParent(const Policy& policy, const ResolvedPath& path, boo
       if (!next) return next.error();
       cur = std::move(next.value());
     }
-    out.dir = std::move(cur);
+    out.dir = OsHandle(cur.release());
   }
-  if (auto st = CheckRealLocation(policy, out.dir.get(), out.name, Access::kWrite, path.abs); !st)
+  if (auto st = CheckRealLocation(policy, static_cast<int>(out.dir.get()), out.name, Access::kWrite, path.abs); !st)
     return st.error();
   return out;
 }
