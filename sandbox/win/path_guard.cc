@@ -106,6 +106,15 @@ std::string Join(const std::string& root, const std::vector<std::string>& parts,
   return out;
 }
 
+Result<std::string> FinalOf(HANDLE h) {
+  std::wstring buf(32768, L'\0');
+  DWORD n = ::GetFinalPathNameByHandleW(h, buf.data(), static_cast<DWORD>(buf.size()),
+                                        FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+  if (n == 0 || n >= buf.size()) return WinError(ErrorKind::kPolicyDenied, "GetFinalPathNameByHandleW");
+  buf.resize(n);
+  return ToPolicyPath(buf);
+}
+
 // Canonical policy path of an existing object, through its handle (reparse points followed).
 Result<std::string> CanonicalOfExisting(const std::string& policy_path, bool* exists) {
   *exists = false;
@@ -119,13 +128,9 @@ Result<std::string> CanonicalOfExisting(const std::string& policy_path, bool* ex
     if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND) return std::string();
     return WinError(ErrorKind::kPolicyDenied, "cannot open \"" + policy_path + "\"", err);
   }
-  std::wstring buf(32768, L'\0');
-  DWORD n = ::GetFinalPathNameByHandleW(h.get(), buf.data(), static_cast<DWORD>(buf.size()),
-                                        FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
-  if (n == 0 || n >= buf.size()) return WinError(ErrorKind::kPolicyDenied, "GetFinalPathNameByHandleW");
-  buf.resize(n);
-  *exists = true;
-  return ToPolicyPath(buf);
+  auto final_path = FinalOf(h.get());
+  if (final_path) *exists = true;
+  return final_path;
 }
 
 // True when `policy_path` itself is a link (junction, symbolic link: a name-surrogate reparse
@@ -153,6 +158,21 @@ bool AnyWithin(const std::vector<std::string>& roots, const std::string& path) {
 
 bool PathWithinFolded(const std::string& path, const std::string& root) {
   return PathIsWithin(AsciiLower(path), AsciiLower(root));
+}
+
+Result<std::string> FinalPolicyPath(void* handle) { return FinalOf(static_cast<HANDLE>(handle)); }
+
+Status CheckNoLinksBelow(const std::string& path, const std::string& root, bool allow_last_link) {
+  auto split = Split(path);
+  if (!split) return split.error();
+  const size_t n_parts = split->parts.size();
+  for (size_t n = 1; n <= n_parts; ++n) {
+    std::string prefix = Join(split->root, split->parts, n);
+    if (!PathWithinFolded(prefix, root) || AsciiLower(prefix) == AsciiLower(root)) continue;
+    if (n == n_parts && allow_last_link) break;
+    if (IsLink(prefix)) return Denied(path, "it goes through a link the system did not resolve");
+  }
+  return OkStatus();
 }
 
 Status CheckPathSpelling(const std::string& path) {

@@ -39,4 +39,12 @@ Result<ResolvedPath> ResolveForPolicy(const Policy& policy, const std::string& p
 // Case-insensitive PathIsWithin on policy-form paths.
 bool PathWithinFolded(const std::string& path, const std::string& root);
 
+// Where an open handle really is: GetFinalPathNameByHandleW in policy form. Every file
+// operation decides on this, after the open and before any read or write.
+Result<std::string> FinalPolicyPath(void* handle);
+
+// Denied when a component of `path` below `root` (the last one too unless `allow_last_link`)
+// is a link the system left unresolved in a final path (see IsLink in path_guard.cc).
+Status CheckNoLinksBelow(const std::string& path, const std::string& root, bool allow_last_link);
+
 }  // namespace cordon::win

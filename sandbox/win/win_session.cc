@@ -5,6 +5,7 @@
 #include "sandbox/win/conpty.h"
 #include "sandbox/win/path_form.h"
 #include "sandbox/win/path_guard.h"
+#include "sandbox/win/win_file_ops.h"
 #include "sandbox/win/win_process.h"
 #include "sandbox/win/win_util.h"
 
@@ -83,10 +84,10 @@ Result<std::unique_ptr<SandboxProcess>> WinSession::Spawn(const SpawnRequest& re
       std::make_unique<WinProcess>(std::move(proc).value(), std::move(inner).value(), std::move(pty), request.timeout_ms));
 }
 
-Result<nlohmann::json> WinSession::RunOperation(const std::string& op, const nlohmann::json& /*request*/,
-                                                const std::atomic<bool>* /*cancel*/) {
-  return MakeError(ErrorKind::kUnsupported,
-                   "file operation \"" + op + "\" is not implemented on Windows yet (run it as a command instead)");
+Result<nlohmann::json> WinSession::RunOperation(const std::string& op, const nlohmann::json& request,
+                                                const std::atomic<bool>* cancel) {
+  if (closed_) return MakeError(ErrorKind::kSandboxFailed, "session is closed");
+  return RunFileOperation(policy_, parts_.token ? parts_.token->token.get() : nullptr, op, request, cancel);
 }
 
 void WinSession::Close() {

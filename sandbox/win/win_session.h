@@ -2,8 +2,8 @@
 // confine that token's writes (applied incrementally through AclManager), an alternate
 // desktop and the session Job. Commands are started by the server process straight into the
 // session Job (the design's unelevated mode has no separate worker process; the Job and the
-// token are the boundary). File operations are not implemented on Windows yet: the shared
-// ops/ code is POSIX-only, so RunOperation answers `unsupported`.
+// token are the boundary). File operations run the shared ops/ code in the server process,
+// impersonating the session's token (win_file_ops.h).
 #pragma once
 
 #include <atomic>
