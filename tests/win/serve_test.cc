@@ -284,5 +284,34 @@ TEST_F(ServeTest, ExitWhileStdinStaysOpen) {
   EXPECT_EQ(client_.WaitExit(60000), 0) << ServerLog();
 }
 
+// fs/* and patch/apply on the wire: same shapes as on Linux; a refusal is -32010 policy_denied.
+TEST_F(ServeTest, FileMethodsOnTheWire) {
+  Json w = client_.Request("fs/writeFile", {{"path", "src/a.txt"}, {"content", "one\n"}, {"createParents", true}});
+  ASSERT_TRUE(w.contains("result")) << w.dump() << "\n" << ServerLog();
+  Json r = client_.Request("fs/readFile", {{"path", "src/a.txt"}});
+  ASSERT_TRUE(r.contains("result")) << r.dump();
+  EXPECT_EQ(r["result"]["content"], "one\n");
+  EXPECT_EQ(r["result"]["sha256"], w["result"]["sha256"]);
+  Json p = client_.Request("patch/apply", {{"patch", "--- a/src/a.txt\n+++ b/src/a.txt\n@@ -1 +1 @@\n-one\n+two\n"}});
+  ASSERT_TRUE(p.contains("result")) << p.dump();
+  EXPECT_EQ(p["result"]["applied"], true);
+  Json d = client_.Request("fs/readDirectory", {{"path", "src"}});
+  ASSERT_TRUE(d.contains("result")) << d.dump();
+  ASSERT_EQ(d["result"]["entries"].size(), 1u);
+  EXPECT_EQ(d["result"]["entries"][0]["name"], "a.txt");
+  Json m = client_.Request("fs/getMetadata", {{"path", "src/a.txt"}});
+  ASSERT_TRUE(m.contains("result")) << m.dump();
+  EXPECT_EQ(m["result"]["size"], 4);
+  Json ads = client_.Request("fs/writeFile", {{"path", "src/a.txt:hidden"}, {"content", "x"}});
+  ASSERT_TRUE(ads.contains("error")) << ads.dump();
+  EXPECT_EQ(ads["error"]["code"], -32010);
+  EXPECT_EQ(ads["error"]["data"]["kind"], "policy_denied");
+  Json dev = client_.Request("fs/readFile", {{"path", "\\\\.\\" + win::WideToUtf8(ws_) + "\\src\\a.txt"}});
+  ASSERT_TRUE(dev.contains("error")) << dev.dump();
+  EXPECT_EQ(dev["error"]["data"]["kind"], "policy_denied");
+  Json again = client_.Request("fs/readFile", {{"path", "src/a.txt"}});
+  EXPECT_EQ(again["result"]["content"], "two\n") << again.dump();
+}
+
 }  // namespace
 }  // namespace cordon
