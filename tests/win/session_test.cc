@@ -145,7 +145,7 @@ TEST_F(WinSessionTest, TimeoutAndSessionClose) {
   EXPECT_FALSE(s->Spawn(Request({"cmd", "/c", "echo late"})).ok());
 }
 
-TEST_F(WinSessionTest, RefusesCwdOutsideAndFileOpsAreUnsupported) {
+TEST_F(WinSessionTest, RefusesCwdOutsideAndUnknownOperations) {
   auto s = Session();
   ASSERT_TRUE(s);
   auto req = Request({"cmd", "/c", "echo x"});
@@ -153,9 +153,14 @@ TEST_F(WinSessionTest, RefusesCwdOutsideAndFileOpsAreUnsupported) {
   auto p = s->Spawn(req);
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().kind, ErrorKind::kPolicyDenied);
+  // File operations run (tests/win/file_ops_test.cc); a request without a path is malformed
+  // and an operation the backend does not know is unsupported.
   auto op = s->RunOperation("readFile", nlohmann::json::object(), nullptr);
   ASSERT_FALSE(op.ok());
-  EXPECT_EQ(op.error().kind, ErrorKind::kUnsupported);
+  EXPECT_EQ(op.error().kind, ErrorKind::kInvalidArgument);
+  auto unknown = s->RunOperation("chmod", nlohmann::json::object(), nullptr);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().kind, ErrorKind::kUnsupported);
 }
 
 }  // namespace
