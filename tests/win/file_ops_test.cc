@@ -275,9 +275,8 @@ TEST_F(WinFileOpsTest, PatchAppliesAndAFailedLastHunkChangesNothing) {
   EXPECT_EQ(names, (std::vector<std::string>{"a.txt", "moved.txt", "new"}));
 }
 
-TEST_F(WinFileOpsTest, PatchFailingMidCommitRollsBack) {
-  // A unified diff whose second file is changed on disk after parsing cannot be forced from
-  // here without hooks; instead the commit meets a directory where a file is to be added.
+TEST_F(WinFileOpsTest, PatchOverADirectoryChangesNothing) {
+  // The second file names a directory: refused while planning, so the first file is untouched.
   ::CreateDirectoryW((ws_ + L"\\src\\taken").c_str(), nullptr);
   const std::string patch =
       "*** Begin Patch\n*** Update File: src/a.txt\n@@\n-one\n+ONE\n*** Add File: src/taken\n+x\n*** End Patch\n";
