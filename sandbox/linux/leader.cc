@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -12,8 +14,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -49,90 +53,116 @@ void ResetSignals() {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-// The command's side of the fork: identity is already final; set up stdio, then exec.
-[[noreturn]] void ExecCommand(const LeaderSpec& spec, int error_fd) {
-  ResetSignals();
-  auto fail = [&](const char* what) {
+sigset_t LeaderSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, kLeaderSignal}) sigaddset(&set, s);
+  return set;
+}
+
+// Room for execvpe's PATH buffer and its script fallback, which copies argv onto the stack.
+constexpr size_t kCommandStackBytes = 8u << 20;
+
+struct CommandStart {
+  const LeaderSpec* spec;
+  char* const* argv;
+  char* const* envp;
+  char error[1024];  // written by the command side when it fails before exec
+};
+
+// The command's side of clone(CLONE_VM | CLONE_VFORK): it shares the leader's memory (the
+// leader is suspended until exec), so it only makes syscalls and writes its failure into
+// `error`; it has its own fd table and a copy of the leader's default signal dispositions.
+int StartCommand(void* arg) {
+  auto* c = static_cast<CommandStart*>(arg);
+  const LeaderSpec& spec = *c->spec;
+  auto fail = [&](const char* what, const char* subject) {
     int err = errno;
-    std::string msg = std::string(what) + ": " + std::strerror(err);
-    WriteAll(error_fd, msg);
+    char buf[256];
+    const char* text = ::strerror_r(err, buf, sizeof(buf));
+    std::snprintf(c->error, sizeof(c->error), "%s%s: %s", what, subject, text);
     ::_exit(127);
   };
-  if (::setsid() < 0) fail("setsid");
+  if (::setsid() < 0) fail("setsid", "");
   if (spec.tty) {
     int slave = ::open(spec.pty_slave.c_str(), O_RDWR);
-    if (slave < 0) fail("open terminal");
-    if (::ioctl(slave, TIOCSCTTY, 0) < 0) fail("set controlling terminal");
+    if (slave < 0) fail("open terminal", "");
+    if (::ioctl(slave, TIOCSCTTY, 0) < 0) fail("set controlling terminal", "");
     for (int fd = 0; fd < 3; ++fd)
-      if (::dup2(slave, fd) < 0) fail("dup2");
+      if (::dup2(slave, fd) < 0) fail("dup2", "");
     if (slave > 2) ::close(slave);
   } else {
     int in = spec.stdin_fd >= 0 ? spec.stdin_fd : ::open("/dev/null", O_RDONLY);
-    if (in < 0) fail("open /dev/null");
-    if (::dup2(in, 0) < 0 || ::dup2(spec.stdout_fd, 1) < 0 || ::dup2(spec.stderr_fd, 2) < 0) fail("dup2");
+    if (in < 0) fail("open /dev/null", "");
+    if (::dup2(in, 0) < 0 || ::dup2(spec.stdout_fd, 1) < 0 || ::dup2(spec.stderr_fd, 2) < 0) fail("dup2", "");
   }
-  // Only the command's own stdio survives exec; the error pipe closes on exec.
+  // Only the command's own stdio survives exec.
   ::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-  if (::fcntl(error_fd, F_SETFD, FD_CLOEXEC) < 0) fail("fcntl");
-  if (::chdir(spec.cwd.c_str()) != 0) fail(("cannot enter working directory " + spec.cwd).c_str());
-  std::vector<char*> argv, envp;
-  for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  // The command filter goes last: after it, not even this code may create namespaces.
-  if (spec.command_filter) {
-    Status s = LoadSeccomp(*spec.command_filter);
-    if (!s) {
-      WriteAll(error_fd, "seccomp: " + s.error().detail);
-      ::_exit(127);
-    }
-  }
-  ::execvpe(argv[0], argv.data(), envp.data());
-  fail(("cannot run " + spec.argv[0]).c_str());
-  ::_exit(127);
+  if (::chdir(spec.cwd.c_str()) != 0) fail("cannot enter working directory ", spec.cwd.c_str());
+  // The leader's dispositions are already the defaults; only its blocked signals must not
+  // reach the command.
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::execvpe(c->argv[0], c->argv, c->envp);
+  fail("cannot run ", spec.argv[0].c_str());
+  return 127;
 }
 
 }  // namespace
 
-[[noreturn]] void RunLeader(const LeaderSpec& spec) {
-  uint64_t start = NowMs();
+PreparedLeader PrepareLeader(const LeaderSetup& setup) {
+  PreparedLeader out;
   // The worker ignores SIGCHLD (the kernel reaps for it); the leader must see its children.
   ResetSignals();
-  sigset_t wait_set;
-  sigemptyset(&wait_set);
-  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, kLeaderSignal}) sigaddset(&wait_set, s);
+  sigset_t wait_set = LeaderSignals();
   ::sigprocmask(SIG_SETMASK, &wait_set, nullptr);
   ::prctl(PR_SET_NAME, "cordon-leader");
+  auto fail = [&](std::string what) {
+    if (out.error.empty()) out.error = std::move(what);
+  };
+  if (Status s = DropAllCapabilities(); !s) fail("drop capabilities: " + s.error().detail);
+  if (Status s = ApplyCommandRlimits(setup.limits, setup.cgroup_enforces_limits); !s) fail("rlimits: " + s.error().detail);
+  // The command filter goes last: after it, not even the leader may create namespaces.
+  if (setup.command_filter) {
+    if (Status s = LoadSeccomp(*setup.command_filter); !s) fail("seccomp: " + s.error().detail);
+  } else {
+    fail("seccomp: no command filter");
+  }
+  // The command's stack, with a guard page below it.
+  void* stack = ::mmap(nullptr, kCommandStackBytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) {
+    fail(std::string("command stack: ") + std::strerror(errno));
+  } else {
+    ::mprotect(stack, 4096, PROT_NONE);
+    out.stack_top = static_cast<char*>(stack) + kCommandStackBytes;
+  }
+  return out;
+}
+
+[[noreturn]] void RunLeader(const LeaderSpec& spec, const PreparedLeader& prepared) {
+  uint64_t start = NowMs();
+  sigset_t wait_set = LeaderSignals();
   auto report_error = [&](const std::string& detail) {
     nlohmann::json r = {{"status", "error"}, {"exitCode", 127}, {"detail", detail}, {"wallMs", NowMs() - start}};
     WriteAll(spec.status_fd, r.dump() + "\n");
     ::_exit(0);
   };
-  if (Status s = DropAllCapabilities(); !s) report_error("drop capabilities: " + s.error().detail);
-  if (Status s = ApplyCommandRlimits(spec.limits, spec.cgroup_enforces_limits); !s) report_error("rlimits: " + s.error().detail);
+  if (!prepared.error.empty()) report_error(prepared.error);
 
-  int err_pipe[2];
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) report_error(std::string("pipe: ") + std::strerror(errno));
-  pid_t child = ::fork();
+  std::vector<char*> argv, envp;
+  for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  if (argv.size() < 2) report_error("no command");
+  CommandStart cmd{&spec, argv.data(), envp.data(), {}};
+  pid_t child = ::clone(StartCommand, prepared.stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, &cmd);
   if (child < 0) report_error(std::string("fork: ") + std::strerror(errno));
-  if (child == 0) {
-    ::close(err_pipe[0]);
-    ExecCommand(spec, err_pipe[1]);
-  }
-  ::close(err_pipe[1]);
   for (int fd : {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd})
     if (fd >= 0) ::close(fd);
-
-  std::string exec_error;
-  char buf[512];
-  for (;;) {
-    ssize_t n = ::read(err_pipe[0], buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    exec_error.append(buf, static_cast<size_t>(n));
-  }
-  ::close(err_pipe[0]);
+  std::string exec_error = cmd.error;
 
   std::string status_override = exec_error.empty() ? "" : "error";
   uint64_t timeout_at = spec.timeout_ms ? start + spec.timeout_ms : 0;

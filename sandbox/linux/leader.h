@@ -1,9 +1,10 @@
-// The per-command leader. The worker forks it as init of a fresh PID namespace; it forks the
-// command, forwards signals to it, enforces the wall timeout, and when the command exits (or is
-// told to end the tree) kills everything left in its namespace, reaps it, and writes the result
-// as one JSON line to the status pipe. Because it is init of that namespace, nothing the command
-// starts - daemons that setsid or double-fork included - can outlive it: the kernel kills the
-// namespace when its init dies, and the command cannot signal its own init.
+// The per-command leader. It is init of a fresh PID namespace, started by the worker before its
+// command is known (leader_pool.h); it forks the command, forwards signals to it, enforces the
+// wall timeout, and when the command exits (or is told to end the tree) kills everything left
+// in its namespace, reaps it, and writes the result as one JSON line to the status pipe. Because
+// it is init of that namespace, nothing the command starts - daemons that setsid or double-fork
+// included - can outlive it: the kernel kills the namespace when its init dies, and the command
+// cannot signal its own init.
 #pragma once
 
 #include <linux/filter.h>
@@ -21,6 +22,14 @@ inline constexpr int kLeaderSignal = 40;  // SIGRTMIN+6 on glibc; fixed so both 
 inline constexpr int kEndTree = 1000;      // SIGTERM the tree, SIGKILL after the grace period
 inline constexpr int kEndTreeTimeout = 1001;
 
+// What every leader of a session gets, whatever its command.
+struct LeaderSetup {
+  const std::vector<sock_filter>* command_filter = nullptr;  // the seccomp delta
+  ResourceLimits limits;
+  bool cgroup_enforces_limits = false;
+};
+
+// One command.
 struct LeaderSpec {
   std::vector<std::string> argv;
   std::vector<std::string> env;
@@ -33,12 +42,22 @@ struct LeaderSpec {
   int status_fd = -1;
   uint32_t timeout_ms = 0;
   uint32_t grace_ms = 2000;
-  const std::vector<sock_filter>* command_filter = nullptr;
-  ResourceLimits limits;
-  bool cgroup_enforces_limits = false;
 };
 
-// Never returns.
-[[noreturn]] void RunLeader(const LeaderSpec& spec);
+// The leader's state once the command-independent part is done.
+struct PreparedLeader {
+  std::string error;  // the first step that failed; reported on the command's status pipe
+  char* stack_top = nullptr;  // the command's stack between clone and exec
+};
+
+// In a freshly cloned leader: default signal dispositions with the leader's signals blocked,
+// no capabilities, the command rlimits, and the command's seccomp delta loaded on the leader
+// itself, so that the command inherits it (the leader needs nothing the delta denies).
+// Everything here is the same for every command, so it runs before the command is known.
+PreparedLeader PrepareLeader(const LeaderSetup& setup);
+
+// Never returns. The command is started with clone(CLONE_VM | CLONE_VFORK) on its own stack:
+// no page tables are copied and the leader sleeps until the command has exec'd (or failed to).
+[[noreturn]] void RunLeader(const LeaderSpec& spec, const PreparedLeader& prepared);
 
 }  // namespace cordon::linux_sandbox

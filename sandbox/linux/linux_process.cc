@@ -92,6 +92,9 @@ ProcessResult LinuxProcess::Wait() {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     text.append(buf, static_cast<size_t>(n));
+    // The leader writes its one line only after it has killed and reaped the whole tree, so
+    // the result is final here; waiting for EOF would add the leader's own exit.
+    if (text.find('\n') != std::string::npos) break;
   }
   ProcessResult r;
   auto j = nlohmann::json::parse(text, nullptr, false);

@@ -18,6 +18,7 @@
 #include "sandbox/linux/capabilities.h"
 #include "sandbox/linux/ipc.h"
 #include "sandbox/linux/leader.h"
+#include "sandbox/linux/leader_pool.h"
 #include "sandbox/linux/seccomp_policy.h"
 #include "sandbox/linux/worker_init.h"
 #include "sandbox/linux/worker_ops.h"
@@ -29,6 +30,7 @@ struct WorkerState {
   int control = -1;
   WorkerInit init;
   std::optional<Policy> policy;
+  std::optional<LeaderPool> leaders;
 };
 
 Status Confine(WorkerState& w) {
@@ -56,14 +58,13 @@ Status Confine(WorkerState& w) {
   auto policy = PolicyFromJson(w.init.policy);
   if (!policy) return policy.error();
   w.policy.emplace(std::move(*policy));
+  w.leaders.emplace(LeaderSetup{&w.init.command_filter, w.policy->limits(), w.init.cgroup_enforces_limits});
   return OkStatus();
 }
 
 void ReplyError(int control, const nlohmann::json& id, const Error& e) {
   (void)SendIpc(control, {{"t", "error"}, {"id", id}, {"kind", ErrorKindName(e.kind)}, {"detail", e.detail}});
 }
-
-long CloneLeader() { return ::syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, nullptr, nullptr, nullptr, nullptr); }
 
 void HandleSpawn(WorkerState& w, IpcMessage& msg) {
   const auto& b = msg.body;
@@ -101,21 +102,15 @@ void HandleSpawn(WorkerState& w, IpcMessage& msg) {
     spec.stderr_fd = msg.fds[2].get();
     if (want_stdin) spec.stdin_fd = msg.fds[3].get();
   }
-  spec.command_filter = &w.init.command_filter;
-  spec.limits = w.policy->limits();
-  spec.cgroup_enforces_limits = w.init.cgroup_enforces_limits;
-  long pid = CloneLeader();
-  if (pid < 0) return ReplyError(w.control, id, ErrnoError(ErrorKind::kLimitExceeded, "start process", errno));
-  if (pid == 0) {
-    ::close(w.control);
-    master.reset();
-    RunLeader(spec);
-  }
+  auto leader = w.leaders->Launch(spec);
+  if (!leader) return ReplyError(w.control, id, leader.error());
   msg.fds.clear();  // our copies of the command's pipes close here
-  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0)));
-  std::vector<int> fds = {pidfd.get()};
+  std::vector<int> fds = {leader->pidfd()};
   if (master) fds.push_back(master.get());
-  (void)SendIpc(w.control, {{"t", "spawned"}, {"id", id}, {"pid", pid}}, fds);
+  (void)SendIpc(w.control, {{"t", "spawned"}, {"id", id}, {"pid", leader->pid()}}, fds);
+  master.reset();
+  // The next command's leader is prepared while this one runs.
+  w.leaders->Refill();
 }
 
 std::atomic<bool> g_op_cancelled{false};
@@ -197,6 +192,7 @@ int RunWorker(int control_fd) {
     return 2;
   }
   (void)SendIpc(control_fd, {{"t", "ready"}, {"pid", ::getpid()}});
+  w.leaders->Refill();
   for (;;) {
     auto msg = ReceiveIpc(control_fd);
     if (!msg) return 0;  // broker gone: exiting kills the namespace

@@ -22,17 +22,19 @@ class ProcessKillTest : public ProcTest {
     return "mark" + std::to_string(::getpid()) + "x" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
   }
 
-  // Waits until the three marked shells run, then returns them and everything below them.
+  // Waits until the three marked shells and their sleeps run (each shell forks its sleep a
+  // moment after it shows up), then returns them and everything below them.
   std::vector<ProcEntry> AwaitTree(const std::string& marker) {
-    std::vector<ProcEntry> marked;
-    for (int i = 0; i < 3000 && marked.size() < 3; ++i) {
+    std::vector<ProcEntry> marked, all;
+    for (int i = 0; i < 3000; ++i) {
       marked = WithMarker(marker);
-      if (marked.size() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(10));  // re-scan /proc
+      all = marked;
+      for (const auto& m : marked)
+        for (const auto& d : Descendants(m.pid)) all.push_back(d);
+      if (marked.size() >= 3 && all.size() >= 6) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // re-scan /proc
     }
     EXPECT_GE(marked.size(), 3u) << "the tree did not start";
-    std::vector<ProcEntry> all = marked;
-    for (const auto& m : marked)
-      for (const auto& d : Descendants(m.pid)) all.push_back(d);
     EXPECT_GE(all.size(), 6u) << "the sleeps did not start";
     return all;
   }
