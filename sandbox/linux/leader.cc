@@ -67,6 +67,8 @@ struct CommandStart {
   const LeaderSpec* spec;
   char* const* argv;
   char* const* envp;
+  int dev_null;  // opened by PrepareLeader
+  int dev_null_errno;
   char error[1024];  // written by the command side when it fails before exec
 };
 
@@ -92,8 +94,11 @@ int StartCommand(void* arg) {
       if (::dup2(slave, fd) < 0) fail("dup2", "");
     if (slave > 2) ::close(slave);
   } else {
-    int in = spec.stdin_fd >= 0 ? spec.stdin_fd : ::open("/dev/null", O_RDONLY);
-    if (in < 0) fail("open /dev/null", "");
+    int in = spec.stdin_fd >= 0 ? spec.stdin_fd : c->dev_null;
+    if (in < 0) {
+      errno = c->dev_null_errno;
+      fail("open /dev/null", "");
+    }
     if (::dup2(in, 0) < 0 || ::dup2(spec.stdout_fd, 1) < 0 || ::dup2(spec.stderr_fd, 2) < 0) fail("dup2", "");
   }
   // Only the command's own stdio survives exec.
@@ -129,6 +134,9 @@ PreparedLeader PrepareLeader(const LeaderSetup& setup) {
   } else {
     fail("seccomp: no command filter");
   }
+  // A command without a stdin pipe reads /dev/null.
+  out.dev_null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (out.dev_null < 0) out.dev_null_errno = errno;
   // The command's stack, with a guard page below it.
   void* stack = ::mmap(nullptr, kCommandStackBytes, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
@@ -157,7 +165,7 @@ PreparedLeader PrepareLeader(const LeaderSetup& setup) {
   for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   if (argv.size() < 2) report_error("no command");
-  CommandStart cmd{&spec, argv.data(), envp.data(), {}};
+  CommandStart cmd{&spec, argv.data(), envp.data(), prepared.dev_null, prepared.dev_null_errno, {}};
   pid_t child = ::clone(StartCommand, prepared.stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, &cmd);
   if (child < 0) report_error(std::string("fork: ") + std::strerror(errno));
   for (int fd : {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd})
@@ -169,6 +177,7 @@ PreparedLeader PrepareLeader(const LeaderSetup& setup) {
   uint64_t kill_at = 0;
   int main_status = 0;
   bool main_done = false;
+  bool namespace_empty = false;
 
   auto end_tree = [&](const char* why) {
     if (status_override.empty()) status_override = why;
@@ -210,6 +219,7 @@ PreparedLeader PrepareLeader(const LeaderSetup& setup) {
           main_done = true;
         }
       }
+      namespace_empty = p < 0 && errno == ECHILD;
     } else if (sig == kLeaderSignal) {
       int what = info.si_value.sival_int;
       if (what == kEndTree) end_tree("killed");
@@ -222,9 +232,13 @@ PreparedLeader PrepareLeader(const LeaderSetup& setup) {
       end_tree("killed");
     }
   }
-  // The command is done: nothing it started may outlive it.
-  ::kill(-1, SIGKILL);
-  while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {}
+  // The command is done: nothing it started may outlive it. With no child left the namespace
+  // is empty - every orphan in it is reparented to the leader - and kill(-1), which walks
+  // every process on the host, is skipped.
+  if (!namespace_empty) {
+    ::kill(-1, SIGKILL);
+    while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {}
+  }
 
   rusage ru{};
   ::getrusage(RUSAGE_CHILDREN, &ru);

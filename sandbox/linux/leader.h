@@ -48,6 +48,8 @@ struct LeaderSpec {
 struct PreparedLeader {
   std::string error;  // the first step that failed; reported on the command's status pipe
   char* stack_top = nullptr;  // the command's stack between clone and exec
+  int dev_null = -1;          // the stdin of a command without a pipe
+  int dev_null_errno = 0;     // why dev_null is -1
 };
 
 // In a freshly cloned leader: default signal dispositions with the leader's signals blocked,

@@ -114,7 +114,7 @@ ProcessResult LinuxProcess::Wait() {
   }
   int reason = kill_reason_.load();
   if (r.status == "killed" && reason == static_cast<int>(KillReason::kTimeout)) r.status = "timeout";
-  if (job_ && job_->OomKillCount() > oom_before_ && (r.signal == SIGKILL || r.status == "killed")) {
+  if (job_ && (r.signal == SIGKILL || r.status == "killed") && job_->OomKillCount() > oom_before_) {
     r.status = "oom";
     r.detail = "killed by the session's memory limit";
   }
