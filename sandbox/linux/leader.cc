@@ -154,7 +154,7 @@ PreparedLeader PrepareLeader(const LeaderSetup& setup) {
   sigset_t wait_set = LeaderSignals();
   auto report_error = [&](const std::string& detail) {
     nlohmann::json r = {{"status", "error"}, {"exitCode", 127}, {"detail", detail}, {"wallMs", NowMs() - start}};
-    WriteAll(spec.status_fd, r.dump() + "\n");
+    WriteAll(spec.status_fd, r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     ::_exit(0);
   };
   if (!prepared.error.empty()) report_error(prepared.error);
@@ -242,20 +242,24 @@ PreparedLeader PrepareLeader(const LeaderSetup& setup) {
 
   rusage ru{};
   ::getrusage(RUSAGE_CHILDREN, &ru);
-  nlohmann::json r;
+  // The line is put together by hand: it runs on every command's exit path, and only an exec
+  // failure's detail (free text, possibly not UTF-8) needs the JSON library's escaping.
+  std::string status = status_override;
+  std::string line = "{";
   if (WIFEXITED(main_status)) {
-    r["status"] = "exited";
-    r["exitCode"] = WEXITSTATUS(main_status);
+    if (status.empty()) status = "exited";
+    line += "\"exitCode\":" + std::to_string(WEXITSTATUS(main_status)) + ",";
   } else if (WIFSIGNALED(main_status)) {
-    r["status"] = "signaled";
-    r["signal"] = WTERMSIG(main_status);
+    if (status.empty()) status = "signaled";
+    line += "\"signal\":" + std::to_string(WTERMSIG(main_status)) + ",";
   }
-  if (!status_override.empty()) r["status"] = status_override;
-  if (!exec_error.empty()) r["detail"] = exec_error;
-  r["wallMs"] = NowMs() - start;
-  r["cpuMs"] = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
-  r["maxRssKb"] = ru.ru_maxrss;
-  WriteAll(spec.status_fd, r.dump() + "\n");
+  if (!status.empty()) line += "\"status\":\"" + status + "\",";
+  if (!exec_error.empty())
+    line += "\"detail\":" + nlohmann::json(exec_error).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ",";
+  uint64_t cpu_ms = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+  line += "\"wallMs\":" + std::to_string(NowMs() - start) + ",\"cpuMs\":" + std::to_string(cpu_ms) +
+          ",\"maxRssKb\":" + std::to_string(ru.ru_maxrss) + "}\n";
+  WriteAll(spec.status_fd, line);
   ::_exit(0);
 }
 
