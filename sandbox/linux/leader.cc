@@ -72,46 +72,50 @@ struct CommandStart {
   char error[1024];  // written by the command side when it fails before exec
 };
 
+// Records why the command could not start and ends the command's side. Exits through the raw
+// syscall, not _exit: nothing marked noreturn may run on this borrowed stack (sanitizer
+// runtimes act on noreturn calls and would report the foreign stack into the command's stderr).
+int Fail(CommandStart* c, const char* what, const char* subject) {
+  int err = errno;
+  char buf[256];
+  const char* text = ::strerror_r(err, buf, sizeof(buf));
+  std::snprintf(c->error, sizeof(c->error), "%s%s: %s", what, subject, text);
+  ::syscall(SYS_exit, 127);
+  return 127;
+}
+
 // The command's side of clone(CLONE_VM | CLONE_VFORK): it shares the leader's memory (the
 // leader is suspended until exec), so it only makes syscalls and writes its failure into
 // `error`; it has its own fd table and a copy of the leader's default signal dispositions.
 int StartCommand(void* arg) {
   auto* c = static_cast<CommandStart*>(arg);
   const LeaderSpec& spec = *c->spec;
-  auto fail = [&](const char* what, const char* subject) {
-    int err = errno;
-    char buf[256];
-    const char* text = ::strerror_r(err, buf, sizeof(buf));
-    std::snprintf(c->error, sizeof(c->error), "%s%s: %s", what, subject, text);
-    ::_exit(127);
-  };
-  if (::setsid() < 0) fail("setsid", "");
+  if (::setsid() < 0) return Fail(c, "setsid", "");
   if (spec.tty) {
     int slave = ::open(spec.pty_slave.c_str(), O_RDWR);
-    if (slave < 0) fail("open terminal", "");
-    if (::ioctl(slave, TIOCSCTTY, 0) < 0) fail("set controlling terminal", "");
+    if (slave < 0) return Fail(c, "open terminal", "");
+    if (::ioctl(slave, TIOCSCTTY, 0) < 0) return Fail(c, "set controlling terminal", "");
     for (int fd = 0; fd < 3; ++fd)
-      if (::dup2(slave, fd) < 0) fail("dup2", "");
+      if (::dup2(slave, fd) < 0) return Fail(c, "dup2", "");
     if (slave > 2) ::close(slave);
   } else {
     int in = spec.stdin_fd >= 0 ? spec.stdin_fd : c->dev_null;
     if (in < 0) {
       errno = c->dev_null_errno;
-      fail("open /dev/null", "");
+      return Fail(c, "open /dev/null", "");
     }
-    if (::dup2(in, 0) < 0 || ::dup2(spec.stdout_fd, 1) < 0 || ::dup2(spec.stderr_fd, 2) < 0) fail("dup2", "");
+    if (::dup2(in, 0) < 0 || ::dup2(spec.stdout_fd, 1) < 0 || ::dup2(spec.stderr_fd, 2) < 0) return Fail(c, "dup2", "");
   }
   // Only the command's own stdio survives exec.
   ::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-  if (::chdir(spec.cwd.c_str()) != 0) fail("cannot enter working directory ", spec.cwd.c_str());
+  if (::chdir(spec.cwd.c_str()) != 0) return Fail(c, "cannot enter working directory ", spec.cwd.c_str());
   // The leader's dispositions are already the defaults; only its blocked signals must not
   // reach the command.
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::execvpe(c->argv[0], c->argv, c->envp);
-  fail("cannot run ", spec.argv[0].c_str());
-  return 127;
+  return Fail(c, "cannot run ", spec.argv[0].c_str());
 }
 
 }  // namespace
