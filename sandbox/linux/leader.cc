@@ -130,14 +130,6 @@ PreparedLeader PrepareLeader(const LeaderSetup& setup) {
   auto fail = [&](std::string what) {
     if (out.error.empty()) out.error = std::move(what);
   };
-  if (Status s = DropAllCapabilities(); !s) fail("drop capabilities: " + s.error().detail);
-  if (Status s = ApplyCommandRlimits(setup.limits, setup.cgroup_enforces_limits); !s) fail("rlimits: " + s.error().detail);
-  // The command filter goes last: after it, not even the leader may create namespaces.
-  if (setup.command_filter) {
-    if (Status s = LoadSeccomp(*setup.command_filter); !s) fail("seccomp: " + s.error().detail);
-  } else {
-    fail("seccomp: no command filter");
-  }
   // A command without a stdin pipe reads /dev/null.
   out.dev_null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (out.dev_null < 0) out.dev_null_errno = errno;
@@ -150,7 +142,19 @@ PreparedLeader PrepareLeader(const LeaderSetup& setup) {
     ::mprotect(stack, 4096, PROT_NONE);
     out.stack_top = static_cast<char*>(stack) + kCommandStackBytes;
   }
+  if (Status s = DropAllCapabilities(); !s) fail("drop capabilities: " + s.error().detail);
+  // The command filter goes last: after it, not even the leader may create namespaces.
+  if (setup.command_filter) {
+    if (Status s = LoadSeccomp(*setup.command_filter); !s) fail("seccomp: " + s.error().detail);
+  } else {
+    fail("seccomp: no command filter");
+  }
   return out;
+}
+
+void LimitLeader(const LeaderSetup& setup, PreparedLeader* prepared) {
+  if (Status s = ApplyCommandRlimits(setup.limits, setup.cgroup_enforces_limits); !s && prepared->error.empty())
+    prepared->error = "rlimits: " + s.error().detail;
 }
 
 [[noreturn]] void RunLeader(const LeaderSpec& spec, const PreparedLeader& prepared) {

@@ -53,10 +53,15 @@ struct PreparedLeader {
 };
 
 // In a freshly cloned leader: default signal dispositions with the leader's signals blocked,
-// no capabilities, the command rlimits, and the command's seccomp delta loaded on the leader
-// itself, so that the command inherits it (the leader needs nothing the delta denies).
-// Everything here is the same for every command, so it runs before the command is known.
+// no capabilities, and the command's seccomp delta loaded on the leader itself, so that the
+// command inherits it (the leader needs nothing the delta denies). Everything here is the same
+// for every command, so it runs before the command is known.
 PreparedLeader PrepareLeader(const LeaderSetup& setup);
+
+// The command rlimits, applied once the command has been received and decoded: without a
+// cgroup they include RLIMIT_AS, which must not starve the leader's own allocations for it
+// (a sanitizer runtime's reservations already exceed it). Cheap: a few prlimit calls.
+void LimitLeader(const LeaderSetup& setup, PreparedLeader* prepared);
 
 // Never returns. The command is started with clone(CLONE_VM | CLONE_VFORK) on its own stack:
 // no page tables are copied and the leader sleeps until the command has exec'd (or failed to).

@@ -124,6 +124,7 @@ bool ReceiveSpec(int sock, LeaderSpec* spec) {
   LeaderSpec spec;
   if (!ReceiveSpec(kLeaderSocketFd, &spec)) ::_exit(0);
   ::close(kLeaderSocketFd);
+  LimitLeader(setup, &prepared);
   RunLeader(spec, prepared);
 }
 
