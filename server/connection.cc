@@ -77,6 +77,9 @@ int Connection::Run() {
     if (n == 0 || exit_code_.load() >= 0) break;
   }
   spdlog::debug("connection closing: killing its sessions");
+  // From here on a client that does not read can hold up a writer only for a bounded time
+  // (stdio.h), so the pumps below always finish.
+  channel_->Interrupt();
   dispatcher_->CancelAll();
   processes_->Shutdown();
   sessions_.CloseAll();

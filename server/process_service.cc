@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <system_error>
 
 #include <spdlog/spdlog.h>
 
@@ -56,6 +57,18 @@ std::string OutputNotification(const std::string& id_json, uint64_t seq, OutputS
   out += Base64Encode(data);
   out += R"("}})";
   return out;
+}
+
+// A detached thread; false when the system refuses one (EAGAIN under a thread or memory
+// limit), which callers answer as an error rather than losing the work silently.
+bool StartThread(std::function<void()> fn) {
+  try {
+    std::thread(std::move(fn)).detach();
+    return true;
+  } catch (const std::system_error& e) {
+    spdlog::warn("cannot start a thread: {}", e.what());
+    return false;
+  }
 }
 
 }  // namespace
@@ -124,15 +137,27 @@ Result<std::shared_ptr<ManagedProcess>> ProcessService::Start(StartParams params
   if (setup) setup(*entry);
   // exec keeps its whole output in memory: never without a bound, even if the policy has none.
   if (entry->collect && (!entry->max_output || entry->max_output > kExecCollectCap)) entry->max_output = kExecCollectCap;
-  // The write ends when the child reads, exits or is killed (EPIPE).
-  if (params.stdin_data) WriteStdin(entry, std::move(*params.stdin_data), true, [](Status) {});
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (register_id) processes_[entry->id] = entry;
     else anonymous_.push_back(entry);
     ++live_pumps_;
   }
-  std::thread([this, entry] { Pump(entry); }).detach();
+  if (!StartThread([this, entry] { Pump(entry); })) {
+    // No pump, no reply and no end for this process: undo it now instead of leaving a request
+    // unanswered and Shutdown() waiting for a pump that never ran.
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (register_id) processes_.erase(entry->id);
+      else std::erase(anonymous_, entry);
+      --live_pumps_;
+    }
+    pumps_cv_.notify_all();
+    (void)entry->proc->Kill(KillReason::kCancelled);
+    return MakeError(ErrorKind::kLimitExceeded, "cannot start a thread for the process's output");
+  }
+  // The write ends when the child reads, exits or is killed (EPIPE).
+  if (params.stdin_data) WriteStdin(entry, std::move(*params.stdin_data), true, [](Status) {});
   return entry;
 }
 
@@ -302,7 +327,7 @@ void ProcessService::WriteStdin(const std::shared_ptr<ManagedProcess>& p, std::s
     if (p->stdin_writer) return;  // the running writer takes it, in order
     p->stdin_writer = true;
   }
-  std::thread([p] {
+  bool started = StartThread([p] {
     for (;;) {
       ManagedProcess::StdinJob job;
       {
@@ -319,7 +344,15 @@ void ProcessService::WriteStdin(const std::shared_ptr<ManagedProcess>& p, std::s
       if (s && job.eof) s = p->proc->CloseStdin();
       job.done(std::move(s));
     }
-  }).detach();
+  });
+  if (started) return;
+  std::deque<ManagedProcess::StdinJob> failed;
+  {
+    std::lock_guard<std::mutex> lock(p->mu);
+    failed.swap(p->stdin_jobs);
+    p->stdin_writer = false;
+  }
+  for (auto& job : failed) job.done(MakeError(ErrorKind::kLimitExceeded, "cannot start a thread for the process's input"));
 }
 
 Result<std::shared_ptr<ManagedProcess>> ProcessService::Find(const std::string& id) {

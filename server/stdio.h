@@ -17,7 +17,9 @@ class ByteChannel {
   // was called or the read failed. One reader thread at a time.
   virtual long Read(char* buf, size_t size) = 0;
   // Writes every byte; false when the peer is gone (later writes fail at once). Callers
-  // serialise writes.
+  // serialise writes. Once the client has closed its input or Interrupt() was called, a write
+  // the client does not read for a few seconds fails too (POSIX), so a connection can always
+  // close.
   virtual bool WriteAll(std::string_view data) = 0;
   // Thread-safe and idempotent: the pending Read (and every later one) returns -1 soon.
   virtual void Interrupt() = 0;

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <system_error>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -200,11 +201,17 @@ Status LinuxProcess::Kill(KillReason reason) {
     int dup = ::fcntl(fds_.leader.get(), F_DUPFD_CLOEXEC, 0);
     uint32_t wait_ms = grace_ms_ + 1000;
     if (dup >= 0) {
-      std::thread([dup, wait_ms] {
+      try {
+        std::thread([dup, wait_ms] {
+          UniqueFd fd(dup);
+          pollfd p{fd.get(), POLLIN, 0};  // a pidfd is readable once the process exits
+          if (::poll(&p, 1, static_cast<int>(wait_ms)) == 0) PidfdSend(fd.get(), SIGKILL, nullptr);
+        }).detach();
+      } catch (const std::system_error&) {
+        // No thread for the backstop (a thread limit): end the namespace now instead.
         UniqueFd fd(dup);
-        pollfd p{fd.get(), POLLIN, 0};  // a pidfd is readable once the process exits
-        if (::poll(&p, 1, static_cast<int>(wait_ms)) == 0) PidfdSend(fd.get(), SIGKILL, nullptr);
-      }).detach();
+        PidfdSend(fd.get(), SIGKILL, nullptr);
+      }
     }
   }
   return s;

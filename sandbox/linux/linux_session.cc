@@ -17,6 +17,10 @@ namespace cordon::linux_sandbox {
 namespace {
 
 constexpr int kReadyTimeoutMs = 15000;
+// How long a request may go unanswered by a live worker before the session is declared lost.
+// Generous: the worker only starts things and answers; it never waits for a command.
+constexpr int kReplyTimeoutMs = 120000;
+constexpr int kReplyPollMs = 1000;
 
 Status MakePipe(UniqueFd* r, UniqueFd* w) {
   int p[2];
@@ -78,13 +82,38 @@ Result<IpcMessage> LinuxSession::RoundTrip(const nlohmann::json& body, const std
     alive_.store(false);
     return MakeError(ErrorKind::kSandboxFailed, "the session's worker died; the session is lost");
   }
+  // The worker answers every request at once (output, exit status and operation results flow
+  // over per-request pipes), so a missing answer means a broken worker: the session is lost
+  // instead of this thread - and every later request behind control_mu_ - waiting forever.
+  if (!AwaitReply()) {
+    alive_.store(false);
+    if (worker_.pidfd) ::syscall(SYS_pidfd_send_signal, worker_.pidfd.get(), SIGKILL, nullptr, 0);
+    return MakeError(ErrorKind::kSandboxFailed, "the session's worker stopped answering; the session is lost");
+  }
   auto reply = ReceiveIpc(worker_.control.get());
   if (!reply) {
     alive_.store(false);
     return MakeError(ErrorKind::kSandboxFailed, "the session's worker died; the session is lost");
   }
+  if (reply->body.value("id", nlohmann::json()) != body.value("id", nlohmann::json())) {
+    alive_.store(false);  // an answer to another request: the channel is out of step
+    return MakeError(ErrorKind::kSandboxFailed, "the session's worker answered out of turn; the session is lost");
+  }
   if (reply->body.value("t", "") == "error") return WorkerError(reply->body);
   return reply;
+}
+
+bool LinuxSession::AwaitReply() {
+  for (int waited = 0; waited < kReplyTimeoutMs;) {
+    pollfd p[2] = {{worker_.control.get(), POLLIN, 0}, {worker_.pidfd.get(), POLLIN, 0}};
+    int r = ::poll(p, worker_.pidfd ? 2 : 1, kReplyPollMs);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return false;
+    if (p[0].revents) return true;  // the answer, or EOF that ReceiveIpc reports
+    if (r > 0 && p[1].revents) return false;  // the worker exited without answering
+    waited += kReplyPollMs;
+  }
+  return false;
 }
 
 Result<std::unique_ptr<SandboxProcess>> LinuxSession::Spawn(const SpawnRequest& req) {

@@ -36,6 +36,9 @@ class LinuxSession final : public SandboxSession {
  private:
   LinuxSession(const Policy& policy, EnforcementReport report) : policy_(policy), report_(std::move(report)) {}
   Result<IpcMessage> RoundTrip(const nlohmann::json& body, const std::vector<int>& fds);
+  // Waits (control_mu_ held) until the worker's answer is readable; false if the worker exited
+  // or stayed silent too long.
+  bool AwaitReply();
 
   Policy policy_;
   EnforcementReport report_;

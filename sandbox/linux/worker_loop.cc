@@ -107,7 +107,12 @@ void HandleSpawn(WorkerState& w, IpcMessage& msg) {
   msg.fds.clear();  // our copies of the command's pipes close here
   std::vector<int> fds = {leader->pidfd()};
   if (master) fds.push_back(master.get());
-  (void)SendIpc(w.control, {{"t", "spawned"}, {"id", id}, {"pid", leader->pid()}}, fds);
+  if (Status sent = SendIpc(w.control, {{"t", "spawned"}, {"id", id}, {"pid", leader->pid()}}, fds); !sent) {
+    // The broker waits for an answer with the control channel held: never leave it without
+    // one. A command nobody can watch is ended.
+    ::syscall(SYS_pidfd_send_signal, leader->pidfd(), SIGKILL, nullptr, 0);
+    ReplyError(w.control, id, sent.error());
+  }
   master.reset();
   // The next command's leader is prepared while this one runs.
   w.leaders->Refill();
@@ -171,7 +176,10 @@ void HandleOperation(WorkerState& w, IpcMessage& msg) {
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   std::vector<int> fds;
   if (pidfd) fds.push_back(pidfd.get());
-  (void)SendIpc(w.control, {{"t", "started"}, {"id", id}, {"pid", pid}}, fds);
+  if (Status sent = SendIpc(w.control, {{"t", "started"}, {"id", id}, {"pid", pid}}, fds); !sent) {
+    ::kill(pid, SIGKILL);  // its result pipe then ends without a result, which the broker reports
+    ReplyError(w.control, id, sent.error());
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -98,11 +99,11 @@ ProcClient::~ProcClient() {
   }
 }
 
-bool ProcClient::Disconnect(int timeout_ms) {
+bool ProcClient::Disconnect(int timeout_ms, bool drain) {
   to_server_.reset();
   if (pid_ <= 0 || reaped_) return reaped_;
   for (int64_t deadline = NowMs() + timeout_ms; NowMs() < deadline;) {
-    Pump(0);  // keep draining so the server never blocks on a full stdout while exiting
+    if (drain) Pump(0);  // keep draining so the server never blocks on a full stdout while exiting
     int st;
     pid_t r = ::waitpid(pid_, &st, WNOHANG);
     if (r == pid_ || (r < 0 && errno != EINTR)) {
@@ -112,6 +113,11 @@ bool ProcClient::Disconnect(int timeout_ms) {
     ::poll(nullptr, 0, 20);  // an exit we cannot poll for without a pidfd: re-check soon
   }
   return false;
+}
+
+size_t ProcClient::Unread() const {
+  int n = 0;
+  return ::ioctl(from_server_.get(), FIONREAD, &n) == 0 && n > 0 ? static_cast<size_t>(n) : 0;
 }
 
 std::string ProcClient::Log() const { return ReadText(log_path_); }

@@ -51,9 +51,12 @@ class ProcClient {
   // Reads what is available for up to `timeout_ms` (0: only what is already there).
   bool Pump(int timeout_ms);
 
-  // Closes our end of the server's stdin (a client disconnect) and waits for the server to exit.
-  bool Disconnect(int timeout_ms = kWaitMs);
+  // Closes our end of the server's stdin (a client disconnect) and waits for the server to exit,
+  // reading its output meanwhile unless `drain` is false (a client that stopped reading).
+  bool Disconnect(int timeout_ms = kWaitMs, bool drain = true);
   pid_t pid() const { return pid_; }
+  // Bytes the server has written that we have not read yet (what sits in the pipe).
+  size_t Unread() const;
   std::string Log() const;
 
  private:
