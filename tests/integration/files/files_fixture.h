@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,11 +15,23 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/integration/files/serve_client.h"
+#include "tests/integration/common/serve_client.h"
 
 namespace cordon::files_test {
 
 namespace fs = std::filesystem;
+using Json = test_client::Json;
+using test_client::ServeClient;
+
+// The directory the test binaries keep scratch trees in: not under /tmp, because the sandbox
+// gives commands a private /tmp and the "outside" trees must be visible (read-only) inside it
+// for the escape cases to mean anything.
+inline std::string ScratchParent() {
+  const char* env = std::getenv("CORDON_FILES_SCRATCH");
+  std::string dir = env && *env ? env : CORDON_FILES_SCRATCH;
+  ::mkdir(dir.c_str(), 0755);
+  return dir;
+}
 
 inline void Put(const fs::path& p, const std::string& content, mode_t mode = 0644) {
   fs::create_directories(p.parent_path());

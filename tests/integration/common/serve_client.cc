@@ -1,19 +1,21 @@
-#include "tests/integration/files/serve_client.h"
+#include "tests/integration/common/serve_client.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
-namespace cordon::files_test {
+#include "sandbox/base64.h"
+
+namespace cordon::test_client {
 namespace {
 
 int64_t NowMs() {
@@ -21,14 +23,14 @@ int64_t NowMs() {
       .count();
 }
 
-}  // namespace
-
-std::string ScratchParent() {
-  const char* env = std::getenv("CORDON_FILES_SCRATCH");
-  std::string dir = env && *env ? env : CORDON_FILES_SCRATCH;
-  ::mkdir(dir.c_str(), 0755);
-  return dir;
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
+
+}  // namespace
 
 std::unique_ptr<ServeClient> ServeClient::Start(const std::string& workspace, const std::vector<std::string>& extra) {
   std::unique_ptr<ServeClient> c(new ServeClient());
@@ -61,30 +63,40 @@ std::unique_ptr<ServeClient> ServeClient::Start(const std::string& workspace, co
 }
 
 ServeClient::~ServeClient() {
-  to_server_.reset();  // EOF: the server kills its sessions and exits
-  if (pid_ <= 0) return;
-  for (int64_t deadline = NowMs() + 30000; NowMs() < deadline;) {
+  if (!reaped_) Disconnect(30000);
+  if (!reaped_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
     int st;
-    pid_t r = ::waitpid(pid_, &st, WNOHANG);
-    if (r == pid_ || (r < 0 && errno != EINTR)) return;
-    ::poll(nullptr, 0, 20);  // waiting for an exit we cannot poll for (no pidfd needed here)
+    ::waitpid(pid_, &st, 0);
   }
-  ::kill(pid_, SIGKILL);
-  int st;
-  ::waitpid(pid_, &st, 0);
 }
 
-std::string ServeClient::Log() const {
-  std::ifstream in(log_path_);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+bool ServeClient::Disconnect(int timeout_ms, bool drain) {
+  to_server_.reset();
+  if (pid_ <= 0 || reaped_) return reaped_;
+  for (int64_t deadline = NowMs() + timeout_ms; NowMs() < deadline;) {
+    if (drain) Pump(0);  // keep draining so the server never blocks on a full stdout while exiting
+    int st;
+    pid_t r = ::waitpid(pid_, &st, WNOHANG);
+    if (r == pid_ || (r < 0 && errno != EINTR)) {
+      reaped_ = true;
+      return true;
+    }
+    ::poll(nullptr, 0, 20);  // an exit we cannot poll for without a pidfd: re-check soon
+  }
+  return false;
 }
+
+size_t ServeClient::Unread() const {
+  int n = 0;
+  return ::ioctl(from_server_.get(), FIONREAD, &n) == 0 && n > 0 ? static_cast<size_t>(n) : 0;
+}
+
+std::string ServeClient::Log() const { return ReadText(log_path_); }
 
 int64_t ServeClient::Send(const std::string& method, const Json& params) {
   int64_t id = next_id_++;
-  Json msg = {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}};
-  std::string line = msg.dump() + "\n";
+  std::string line = Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump() + "\n";
   for (size_t off = 0; off < line.size();) {
     ssize_t n = ::write(to_server_.get(), line.data() + off, line.size() - off);
     if (n < 0 && errno == EINTR) continue;
@@ -99,24 +111,24 @@ void ServeClient::Notify(const std::string& method, const Json& params) {
   (void)!::write(to_server_.get(), line.data(), line.size());
 }
 
-bool ServeClient::ReadSome(int timeout_ms) {
+bool ServeClient::Pump(int timeout_ms) {
   pollfd p{from_server_.get(), POLLIN, 0};
-  int r = ::poll(&p, 1, timeout_ms);
-  if (r <= 0) return false;
+  if (::poll(&p, 1, timeout_ms) <= 0) return false;
   char buf[65536];
   ssize_t n = ::read(from_server_.get(), buf, sizeof(buf));
   if (n <= 0) return false;
   buffer_.append(buf, static_cast<size_t>(n));
-  for (size_t nl; (nl = buffer_.find('\n')) != std::string::npos;) {
-    Json msg = Json::parse(buffer_.substr(0, nl), nullptr, false);
-    buffer_.erase(0, nl + 1);
+  size_t start = 0;
+  for (size_t nl; (nl = buffer_.find('\n', start)) != std::string::npos; start = nl + 1) {
+    Json msg = Json::parse(buffer_.data() + start, buffer_.data() + nl, nullptr, false);
     if (msg.is_object() && msg.contains("id") && msg["id"].is_number_integer() && !msg.contains("method")) {
-      int64_t id = msg["id"].get<int64_t>();  // before the move below (C++17 sequences `=` right first)
+      int64_t id = msg["id"].get<int64_t>();  // before the move: json's operator= takes its argument by value
       replies_[id] = std::move(msg);
     } else {
       notifications_.push_back(std::move(msg));
     }
   }
+  buffer_.erase(0, start);
   return true;
 }
 
@@ -131,7 +143,7 @@ std::optional<Json> ServeClient::Wait(int64_t id, int timeout_ms) {
     }
     int64_t left = deadline - NowMs();
     if (left <= 0) return std::nullopt;
-    if (!ReadSome(static_cast<int>(left)) && NowMs() < deadline) {
+    if (!Pump(static_cast<int>(left))) {
       pollfd p{from_server_.get(), POLLIN, 0};
       if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) && !(p.revents & POLLIN)) return std::nullopt;
     }
@@ -147,10 +159,51 @@ Json ServeClient::Call(const std::string& method, const Json& params, int timeou
 bool ServeClient::Initialize() {
   Json r = Call("initialize", {{"protocolVersion", "2025-06-18"},
                                {"capabilities", Json::object()},
-                               {"clientInfo", {{"name", "files-test"}, {"version", "1"}}}});
+                               {"clientInfo", {{"name", "integration-test"}, {"version", "1"}}}});
   if (!r.contains("result")) return false;
   Notify("notifications/initialized", Json::object());
   return true;
+}
+
+std::optional<Json> ServeClient::WaitNotification(const std::function<bool(const Json&)>& match, int timeout_ms) {
+  int64_t deadline = NowMs() + timeout_ms;
+  size_t checked = 0;
+  for (;;) {
+    for (; checked < notifications_.size(); ++checked)
+      if (match(notifications_[checked])) return notifications_[checked];
+    int64_t left = deadline - NowMs();
+    if (left <= 0) return std::nullopt;
+    if (!Pump(static_cast<int>(left))) {
+      pollfd p{from_server_.get(), POLLIN, 0};
+      if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) && !(p.revents & POLLIN)) return std::nullopt;
+    }
+  }
+}
+
+bool ServeClient::WaitClosed(const std::string& process_id, int timeout_ms) {
+  return WaitNotification(
+             [&](const Json& m) {
+               return m.value("method", "") == "process/closed" && m["params"].value("processId", "") == process_id;
+             },
+             timeout_ms)
+      .has_value();
+}
+
+std::vector<Json> ServeClient::EventsOf(const std::string& process_id) const {
+  std::vector<Json> out;
+  for (const auto& m : notifications_) {
+    std::string method = m.value("method", "");
+    if (method.rfind("process/", 0) == 0 && m.contains("params") && m["params"].value("processId", "") == process_id)
+      out.push_back(m);
+  }
+  return out;
+}
+
+std::string ServeClient::OutputOf(const std::string& process_id) const {
+  std::string out;
+  for (const auto& m : EventsOf(process_id))
+    if (m["method"] == "process/output") out += Unbase64(m["params"]["data"].get<std::string>());
+  return out;
 }
 
 Json ServeClient::Tool(const std::string& name, const Json& arguments) {
@@ -159,4 +212,7 @@ Json ServeClient::Tool(const std::string& name, const Json& arguments) {
   return r;
 }
 
-}  // namespace cordon::files_test
+std::string Base64(const std::string& bytes) { return Base64Encode(bytes); }
+std::string Unbase64(const std::string& text) { return Base64Decode(text).value_or(""); }
+
+}  // namespace cordon::test_client
