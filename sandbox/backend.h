@@ -28,6 +28,12 @@ class SandboxBackend {
   virtual void Prewarm(const Policy& policy, int count) = 0;
 };
 
-std::unique_ptr<SandboxBackend> MakeSandboxBackend();
+// Host settings from the server's config that pick a backend variant.
+struct BackendOptions {
+  std::string windows_sandbox = "unelevated";  // [windows] sandbox: "unelevated" | "elevated"
+  std::string windows_credentials_file;        // empty: where `cordon windows-setup` stores them
+};
+
+std::unique_ptr<SandboxBackend> MakeSandboxBackend(const BackendOptions& options = {});
 
 }  // namespace cordon

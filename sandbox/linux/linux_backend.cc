@@ -223,6 +223,6 @@ class LinuxBackend final : public SandboxBackend {
 
 }  // namespace
 
-std::unique_ptr<SandboxBackend> MakeSandboxBackend() { return std::make_unique<LinuxBackend>(); }
+std::unique_ptr<SandboxBackend> MakeSandboxBackend(const BackendOptions& /*options*/) { return std::make_unique<LinuxBackend>(); }
 
 }  // namespace cordon

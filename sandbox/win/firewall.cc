@@ -126,4 +126,29 @@ Status RemoveFirewallRules(const std::vector<FirewallRuleSpec>& rules) {
   return OkStatus();
 }
 
+bool FirewallRulesPresent(const std::vector<FirewallRuleSpec>& rules) {
+  ComInit com;
+  ComPtr<INetFwPolicy2> policy;
+  if (FAILED(::CoCreateInstance(__uuidof(NetFwPolicy2), nullptr, CLSCTX_INPROC_SERVER, __uuidof(INetFwPolicy2),
+                                reinterpret_cast<void**>(policy.receive()))))
+    return false;
+  ComPtr<INetFwRules> list;
+  if (FAILED(policy->get_Rules(list.receive()))) return false;
+  for (const auto& spec : rules) {
+    Bstr name(spec.name);
+    ComPtr<INetFwRule> stored;
+    if (FAILED(list->Item(name.s, stored.receive())) || stored.p == nullptr) return false;
+    VARIANT_BOOL enabled = VARIANT_FALSE;
+    if (FAILED(stored->get_Enabled(&enabled)) || enabled != VARIANT_TRUE) return false;
+    ComPtr<INetFwRule3> stored3;
+    BSTR scope = nullptr;
+    bool scoped = SUCCEEDED(stored->QueryInterface(__uuidof(INetFwRule3), reinterpret_cast<void**>(stored3.receive()))) &&
+                  SUCCEEDED(stored3->get_LocalUserAuthorizedList(&scope)) && scope != nullptr &&
+                  std::wstring(scope) == spec.local_user_sddl;
+    ::SysFreeString(scope);
+    if (!scoped) return false;
+  }
+  return true;
+}
+
 }  // namespace cordon::win

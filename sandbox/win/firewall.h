@@ -34,4 +34,9 @@ std::vector<FirewallRuleSpec> OfflineUserRules(const std::string& offline_user_s
 Status ApplyFirewallRules(const std::vector<FirewallRuleSpec>& rules);
 Status RemoveFirewallRules(const std::vector<FirewallRuleSpec>& rules);
 
+// True when every rule is stored, enabled and still scoped to its user (what `sandbox/info`
+// reports as network "enforced" in elevated mode). False where the rules cannot be read back
+// (Wine stores nothing), so the report never claims a block it cannot see.
+bool FirewallRulesPresent(const std::vector<FirewallRuleSpec>& rules);
+
 }  // namespace cordon::win

@@ -46,7 +46,7 @@ fi
 cmake -S "$root" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64.cmake" \
   -DCMAKE_BUILD_TYPE=Release -DCORDON_WERROR=ON >"$build/configure.log" 2>&1 ||
   { tail -30 "$build/configure.log" >&2; fail "configure failed (see $build/configure.log)"; }
-targets=(win_tests win_test_helper cordon)
+targets=(win_tests win_test_helper cordon cordon-runner)
 [[ -n ${CORDON_WIN_EXTRA_TARGETS:-} ]] && targets+=($CORDON_WIN_EXTRA_TARGETS)
 cmake --build "$build" -j"$jobs" --target "${targets[@]}" >"$build/build.log" 2>&1 ||
   { grep -E "error|Error" "$build/build.log" | head -40 >&2; fail "build failed (see $build/build.log)"; }
