@@ -3,7 +3,7 @@
 //                                     the elevated-mode users, group and firewall rules);
 //   cordon windows-setup              (administrator) creates the elevated-mode users, stores
 //                                     their passwords with DPAPI, adds the firewall rules.
-// The elevated *run* path (worker started as the offline user) is not implemented yet.
+// The elevated *run* path (commands started as a sandbox user) is elevated_session.h.
 #pragma once
 
 #include <string>

@@ -12,6 +12,8 @@
 #include "sandbox/win/elevated_identity.h"
 #include "sandbox/win/elevated_session.h"
 #include "sandbox/win/path_form.h"
+#include "sandbox/win/pipes.h"
+#include "sandbox/win/spawn.h"
 #include "sandbox/win/sid.h"
 #include "tests/win/test_util.h"
 
@@ -22,6 +24,15 @@ std::wstring RunnerExe() {
   std::wstring local = testing::ExeDir() + L"\\cordon-runner.exe";
   if (::GetFileAttributesW(local.c_str()) != INVALID_FILE_ATTRIBUTES) return local;
   std::wstring built = Utf8ToWide(CORDON_RUNNER_BUILD_PATH);
+  if (!built.empty() && built[0] == L'/') {
+    for (auto& c : built) c = c == L'/' ? L'\\' : c;
+    built = L"Z:" + built;
+  }
+  return built;
+}
+
+std::wstring BuiltExe(const char* build_path) {
+  std::wstring built = Utf8ToWide(build_path);
   if (!built.empty() && built[0] == L'/') {
     for (auto& c : built) c = c == L'/' ? L'\\' : c;
     built = L"Z:" + built;
@@ -95,6 +106,30 @@ TEST_F(ElevatedTest, CorruptCredentialsFailClosedToo) {
   auto s = backend->CreateSession(MakePolicy(true));
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().detail.find("cordon windows-setup"), std::string::npos) << s.error().detail;
+}
+
+// What `cordon check` says (the same host report as sandbox/info) under an elevated config.
+TEST_F(ElevatedTest, CheckReportsElevatedModeAndTheMissingSetup) {
+  auto job = Job::Create(JobLimits{});
+  ASSERT_TRUE(job.ok());
+  SpawnOptions opts;
+  opts.argv = {WideToUtf8(BuiltExe(CORDON_EXE_BUILD_PATH)), "check", "--json", "--workspace", WideToUtf8(ws_), "-c",
+               "windows.sandbox=elevated"};
+  opts.env = testing::CurrentEnv();
+  opts.job = &*job;
+  auto proc = win::Spawn(opts);
+  ASSERT_TRUE(proc.ok()) << proc.error().detail;
+  auto out = ReadToEnd(proc->stdout_read.get());
+  ASSERT_TRUE(out.ok());
+  auto j = nlohmann::json::parse(*out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << *out;
+  EXPECT_EQ(j["host"]["windowsMode"], "elevated");
+  // The Wine prefix has no sandbox users: the report names the setup step, never "enforced".
+  if (!LoadElevatedIdentity("", true).ok()) {
+    EXPECT_NE(j["enforcement"]["filesystem"]["reason"].get<std::string>().find("cordon windows-setup"),
+              std::string::npos);
+    EXPECT_EQ(j["enforcement"]["network"]["state"], "off");
+  }
 }
 
 // The session with its runners launched as the current user: everything but the logon.
