@@ -22,8 +22,9 @@ Result<std::unique_ptr<RunnerProcess>> RunnerProcess::Start(RunnerConnection con
   const nlohmann::json& a = **answer;
   std::string type = a["type"].get<std::string>();
   if (type == "error") return ErrorFromFrame(a);
-  if (type != "ready" || a.value("v", 0) != kRunnerProtocolVersion || !a.contains("pid") || !a["pid"].is_number())
-    return MakeError(ErrorKind::kSandboxFailed, "cordon-runner: unexpected answer to spawn: " + type);
+  bool ready = type == "ready" && a.contains("v") && a["v"].is_number_integer() &&
+               a["v"].get<int>() == kRunnerProtocolVersion && a.contains("pid") && a["pid"].is_number_integer();
+  if (!ready) return MakeError(ErrorKind::kSandboxFailed, "cordon-runner: unexpected answer to spawn: " + a.dump());
   p->pid_ = a["pid"].get<int>();
   p->reader_ = std::thread([raw = p.get()] { raw->ReadLoop(); });
   return p;

@@ -83,7 +83,7 @@ nlohmann::json OutputFrame(const OutputChunk& chunk) {
 
 Result<OutputChunk> OutputFromFrame(const nlohmann::json& j) {
   OutputChunk c;
-  std::string stream = j.value("stream", "");
+  std::string stream = j.contains("stream") && j["stream"].is_string() ? j["stream"].get<std::string>() : "";
   if (stream == "stdout") {
     c.stream = OutputStream::kStdout;
   } else if (stream == "stderr") {
@@ -131,7 +131,7 @@ Error ErrorFromFrame(const nlohmann::json& j) {
   static const ErrorKind kKinds[] = {ErrorKind::kInvalidArgument, ErrorKind::kPolicyDenied, ErrorKind::kNotFound,
                                      ErrorKind::kConflict, ErrorKind::kLimitExceeded, ErrorKind::kUnsupported,
                                      ErrorKind::kSandboxFailed, ErrorKind::kCancelled, ErrorKind::kInternal};
-  std::string kind = j.value("kind", "");
+  std::string kind = j.contains("kind") && j["kind"].is_string() ? j["kind"].get<std::string>() : "";
   std::string message = j.contains("message") && j["message"].is_string() ? j["message"].get<std::string>() : "";
   for (ErrorKind k : kKinds) {
     if (kind == ErrorKindName(k)) return Error{k, message};

@@ -157,21 +157,29 @@ class Runner {
       if (!frame || !frame->has_value()) break;  // closed (or broken): stop
       const nlohmann::json& f = **frame;
       std::string type = f["type"].get<std::string>();
-      if (type == "stdin") {
-        auto bytes = f.contains("data") && f["data"].is_string() ? Base64Decode(f["data"].get<std::string>())
-                                                                 : std::nullopt;
-        if (bytes) (void)proc->WriteStdin(*bytes);
-      } else if (type == "stdin_close") {
-        (void)proc->CloseStdin();
-      } else if (type == "resize") {
-        (void)proc->Resize(f.value("cols", 80), f.value("rows", 24));
-      } else if (type == "terminate") {
-        (void)proc->Kill(KillReasonFromName(f.value("reason", "")).value_or(KillReason::kTerminate));
+      try {
+        Dispatch(proc, type, f);
+      } catch (const nlohmann::json::exception&) {
+        // A malformed control frame is dropped; the pipe and the command carry on.
       }
-      // Unknown types are ignored: a newer server may send hints an older runner lacks.
     }
     if (!exit_sent_) (void)proc->Kill(KillReason::kSessionClosed);
     Stop(exit_sent_ ? 0 : 3);
+  }
+
+  static void Dispatch(WinProcess* proc, const std::string& type, const nlohmann::json& f) {
+    if (type == "stdin") {
+      auto bytes = f.contains("data") && f["data"].is_string() ? Base64Decode(f["data"].get<std::string>())
+                                                               : std::nullopt;
+      if (bytes) (void)proc->WriteStdin(*bytes);
+    } else if (type == "stdin_close") {
+      (void)proc->CloseStdin();
+    } else if (type == "resize") {
+      (void)proc->Resize(f.value("cols", 80), f.value("rows", 24));
+    } else if (type == "terminate") {
+      (void)proc->Kill(KillReasonFromName(f.value("reason", "")).value_or(KillReason::kTerminate));
+    }
+    // Unknown types are ignored: a newer server may send hints an older runner lacks.
   }
 
   // Ends the command's job and this process at once. Terminating (rather than returning)
