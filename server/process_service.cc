@@ -179,6 +179,7 @@ uint64_t ProcessService::Record(ManagedProcess& p, OutputStream stream, std::str
   p.retained.push_back({seq, stream, data});
   while (p.retained_bytes > kRetainBytes && p.retained.size() > 1) {
     p.retained_bytes -= p.retained.front().data.size();
+    p.dropped_through = p.retained.front().seq;
     p.retained.pop_front();
   }
   return seq;
@@ -269,6 +270,7 @@ void ProcessService::RetireClosed(const std::shared_ptr<ManagedProcess>& p) {
     if (auto old = closed_.front().lock()) {
       std::lock_guard<std::mutex> plock(old->mu);
       closed_bytes_ -= std::min(closed_bytes_, old->retained_bytes);
+      if (!old->retained.empty()) old->dropped_through = old->retained.back().seq;
       old->retained.clear();
       old->retained_bytes = 0;
     }
@@ -482,6 +484,10 @@ void ProcessService::Register(protocol::McpServer& mcp) {
       bool done = proc->closed && !more;
       Json out = {{"chunks", std::move(chunks)}, {"nextSeq", done ? std::max(next, proc->next_seq) : next},
                   {"exited", done}, {"closed", done}};
+      // Output the reader never saw that has left the kept tail is reported, not silently skipped.
+      uint64_t missed = proc->MissedAfter(after);
+      out["dropped"] = missed != 0;
+      if (missed) out["droppedThroughSeq"] = missed;
       if (done) out["result"] = ToJson(proc->result);
       lock.unlock();
       r->Ok(std::move(out));

@@ -56,6 +56,7 @@ struct ManagedProcess {
   std::mutex mu;
   std::deque<RetainedChunk> retained;  // the tail kept for process/read
   size_t retained_bytes = 0;
+  uint64_t dropped_through = 0;  // highest seq that has left the tail (0: nothing has)
   uint64_t next_seq = 1;
   uint64_t total_output = 0;
   bool truncated = false;
@@ -64,6 +65,9 @@ struct ManagedProcess {
   ProcessResult result;
   // Long-poll readers waiting for output after a seq, or for the end.
   std::vector<std::pair<uint64_t, std::shared_ptr<OnceTask>>> waiters;
+  // A reader that has seen everything through `after` has missed output that was dropped from
+  // the tail: the highest seq it can no longer get, or 0 when it has missed nothing.
+  uint64_t MissedAfter(uint64_t after) const { return dropped_through > after ? dropped_through : 0; }
   bool HasNewsAfter(uint64_t after) const {
     return exited || closed || (!retained.empty() && retained.back().seq > after);
   }

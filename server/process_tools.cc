@@ -158,7 +158,8 @@ void RegisterProcessTools(ProcessService& svc, protocol::McpServer& mcp) {
                                        {"waitMs", {{"type", "integer"}, {"minimum", 0}, {"maximum", 60000}}}});
   read.output_schema = {{"type", "object"},
                         {"properties", {{"output", {{"type", "string"}}}, {"nextSeq", {{"type", "integer"}}},
-                                        {"running", {{"type", "boolean"}}}, {"result", {{"type", "object"}}}}},
+                                        {"running", {{"type", "boolean"}}}, {"dropped", {{"type", "boolean"}}},
+                                        {"result", {{"type", "object"}}}}},
                         {"required", Json::array({"output", "nextSeq", "running"})}};
   read.annotations = Annotations("Read process output", true, false, true);
   mcp.AddTool(read, [&svc](const Json& args, protocol::CallContext, protocol::ReplyOnce reply) {
@@ -180,8 +181,12 @@ void RegisterProcessTools(ProcessService& svc, protocol::McpServer& mcp) {
         next = c.seq + 1;
       }
       bool running = !proc->exited;
-      Json s = {{"output", ToValidUtf8(out)}, {"nextSeq", next}, {"running", running}};
+      uint64_t missed = proc->MissedAfter(after);
+      Json s = {{"output", ToValidUtf8(out)}, {"nextSeq", next}, {"running", running}, {"dropped", missed != 0}};
       std::string text = MiddleTruncate(ToValidUtf8(out), kToolTextLimit);
+      if (missed) {
+        text = "[earlier output dropped: only the last 1 MiB of a process's output is kept]\n" + text;
+      }
       if (!running) {
         s["result"] = ToJson(proc->result);
         if (!text.empty() && text.back() != '\n') text += '\n';

@@ -146,6 +146,29 @@ TEST_F(ProcTest, ProcessReadLongPollsAndReportsTheResult) {
   EXPECT_TRUE(all["result"]["exited"]);
   EXPECT_TRUE(all["result"]["closed"]);
   EXPECT_EQ(all["result"]["result"]["exitCode"], 0);
+  EXPECT_EQ(all["result"]["dropped"], false) << "everything was kept";
+}
+
+// Output beyond the 1 MiB kept per process is gone for a late reader, and process/read says
+// so (and from where on it has everything) instead of returning the tail as if it were all.
+TEST_F(ProcTest, ProcessReadReportsOutputDroppedFromTheTail) {
+  std::string id = StartProcess({{"command", "i=0; while [ $i -lt 48 ]; do head -c 65536 /dev/zero | tr '\\0' x; i=$((i+1)); done; echo end"}});
+  ASSERT_TRUE(client_->WaitClosed(id));
+  Json all = client_->Call("process/read", {{"processId", id}, {"afterSeq", 0}, {"maxBytes", 4u << 20}});
+  ASSERT_TRUE(all.contains("result")) << all.dump().substr(0, 500);
+  const Json& r = all["result"];
+  ASSERT_EQ(r["dropped"], true);
+  ASSERT_TRUE(r["droppedThroughSeq"].is_number_unsigned());
+  uint64_t through = r["droppedThroughSeq"];
+  ASSERT_FALSE(r["chunks"].empty());
+  EXPECT_EQ(r["chunks"][0]["seq"].get<uint64_t>(), through + 1) << "the kept tail starts right after the drop";
+  std::string out;
+  for (const auto& c : r["chunks"]) out += Unbase64(c["data"]);
+  EXPECT_LE(out.size(), (1u << 20) + (64u << 10));
+  EXPECT_EQ(out.substr(out.size() - 4), "end\n");
+  // A reader that is already past the drop has missed nothing.
+  Json later = client_->Call("process/read", {{"processId", id}, {"afterSeq", through}});
+  EXPECT_EQ(later["result"]["dropped"], false) << later.dump().substr(0, 300);
 }
 
 TEST_F(ProcTest, NonUtf8OutputIsDeliveredExactly) {
