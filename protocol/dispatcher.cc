@@ -83,6 +83,20 @@ void Dispatcher::RegisterNotification(const std::string& method, NotificationHan
 
 void Dispatcher::Notify(std::string_view method, Json params) { send_(MakeNotification(method, std::move(params))); }
 
+void Dispatcher::SendRequest(std::string_view method, Json params, ResponseHandler on_reply) {
+  // String ids with a prefix of their own: a client that echoes a wrong id cannot complete
+  // some other request by accident.
+  Json id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    id = "cordon-" + std::to_string(next_sent_id_++);
+    sent_.emplace(id.dump(), std::move(on_reply));
+  }
+  Json message = {{"jsonrpc", "2.0"}, {"id", id}, {"method", std::string(method)}};
+  if (!params.is_null()) message["params"] = std::move(params);
+  send_(message);
+}
+
 size_t Dispatcher::in_flight() const {
   std::lock_guard<std::mutex> lock(mu_);
   return in_flight_.size();
@@ -141,8 +155,21 @@ void Dispatcher::Dispatch(const Json& message, const std::shared_ptr<Batch>& bat
     HandleNotification(*n);
   } else if (auto* r = std::get_if<Request>(&m)) {
     HandleRequest(std::move(*r), batch);
+  } else if (auto* resp = std::get_if<Response>(&m)) {
+    HandleResponse(std::move(*resp));
   }
-  // Responses from the client (to server-initiated requests) are not used yet.
+}
+
+void Dispatcher::HandleResponse(Response response) {
+  ResponseHandler handler;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = sent_.find(response.id.dump());
+    if (it == sent_.end()) return;  // not ours, or answered already: nothing waits for it
+    handler = std::move(it->second);
+    sent_.erase(it);
+  }
+  handler(response.result, response.error);
 }
 
 void Dispatcher::HandleRequest(Request request, const std::shared_ptr<Batch>& batch) {
@@ -238,10 +265,13 @@ void Dispatcher::CancelById(const Json& id, bool wants_reply) {
 
 void Dispatcher::CancelAll() {
   std::map<std::string, std::shared_ptr<InFlight>> all;
+  std::map<std::string, ResponseHandler> unanswered;
   {
     std::lock_guard<std::mutex> lock(mu_);
     all = in_flight_;
+    unanswered.swap(sent_);
   }
+  for (auto& [key, handler] : unanswered) handler(nullptr, RpcError::Internal("connection closed before the client answered"));
   for (auto& [key, state] : all) {
     CancelMode expected = CancelMode::kNone;
     state->cancel_mode.compare_exchange_strong(expected, CancelMode::kSilent);

@@ -6,9 +6,12 @@
 #pragma once
 
 #include <functional>
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "protocol/cancellation.h"
@@ -49,6 +52,9 @@ struct CallContext {
 
 using Handler = std::function<void(const Json& params, CallContext ctx, ReplyOnce reply)>;
 using NotificationHandler = std::function<void(const Json& params)>;
+// The client's answer to a request the server sent: the result, or the error (the client's own,
+// or "connection closed" when the connection ends first).
+using ResponseHandler = std::function<void(const Json& result, const std::optional<RpcError>& error)>;
 
 struct MethodOptions {
   bool allowed_before_initialize = false;
@@ -67,12 +73,15 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   void HandleFrame(const Frame& frame, Framing framing);
   // Sends a notification to the client (any thread).
   void Notify(std::string_view method, Json params);
+  // Sends a request to the client (any thread). `on_reply` runs exactly once: on the reading
+  // thread when the answer arrives, or from CancelAll() when the connection ends first.
+  void SendRequest(std::string_view method, Json params, ResponseHandler on_reply);
 
   void MarkInitialized() { initialized_.store(true); }
   bool initialized() const { return initialized_.load(); }
   void MarkShutdown() { shutdown_.store(true); }
   bool shut_down() const { return shutdown_.load(); }
-  // Cancels every in-flight request (connection teardown).
+  // Cancels every in-flight request and fails every request sent to the client (teardown).
   void CancelAll();
   size_t in_flight() const;
 
@@ -82,18 +91,21 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   void Dispatch(const Json& message, const std::shared_ptr<Batch>& batch);
   void HandleRequest(Request request, const std::shared_ptr<Batch>& batch);
   void HandleNotification(const Notification& n);
+  void HandleResponse(Response response);
   void CancelById(const Json& id, bool wants_reply);
   void Deliver(InFlight& state, Json message);  // routes a reply to the batch or the wire
   void Finished(const InFlight& state);
 
   Sender send_;
-  Framing framing_ = Framing::kUnknown;
+  std::atomic<Framing> framing_{Framing::kUnknown};
   std::atomic<bool> initialized_{false};
   std::atomic<bool> shutdown_{false};
   std::map<std::string, std::pair<Handler, MethodOptions>> methods_;
   std::map<std::string, NotificationHandler> notifications_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<InFlight>> in_flight_;  // key: id.dump()
+  std::map<std::string, ResponseHandler> sent_;                  // requests to the client, key: id.dump()
+  uint64_t next_sent_id_ = 1;
 };
 
 }  // namespace cordon::protocol

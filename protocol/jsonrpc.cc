@@ -66,7 +66,17 @@ Message ClassifyMessage(const Json& j) {
   if (version == j.end() || *version != "2.0") return invalid(id, "invalid request: jsonrpc must be \"2.0\"");
   auto method = j.find("method");
   if (method == j.end()) {
-    if (j.contains("result") || j.contains("error")) return Response{id};
+    if (j.contains("error")) {
+      const Json& e = j["error"];
+      RpcError error{code::kInternalError, "malformed error reply", nullptr};
+      if (e.is_object()) {
+        if (e.contains("code") && e["code"].is_number_integer()) error.code = e["code"].get<int>();
+        if (e.contains("message") && e["message"].is_string()) error.message = e["message"].get<std::string>();
+        if (e.contains("data")) error.data = e["data"];
+      }
+      return Response{id, nullptr, std::move(error)};
+    }
+    if (j.contains("result")) return Response{id, j["result"], std::nullopt};
     return invalid(id, "invalid request: missing method");
   }
   if (!method->is_string()) return invalid(id, "invalid request: method must be a string");

@@ -52,8 +52,10 @@ struct Notification {
   std::string method;
   Json params;
 };
-struct Response {  // a reply from the client to something we sent; currently ignored
+struct Response {  // a reply from the client to a request the server sent
   Json id;
+  Json result;                   // null when the reply is an error
+  std::optional<RpcError> error;  // set when the reply is an error
 };
 struct Invalid {
   Json id;  // null if unknown

@@ -70,7 +70,9 @@ void McpServer::Install() {
         if (on_initialized_) on_initialized_(client_params_);
       },
       early);
-  dispatcher_->RegisterNotification("notifications/initialized", [](const Json&) {});
+  dispatcher_->RegisterNotification("notifications/initialized", [this](const Json&) {
+    if (on_client_ready_ && dispatcher_->initialized()) on_client_ready_(client_params_);
+  });
   dispatcher_->Register("ping", [](const Json&, CallContext, ReplyOnce reply) { reply.Ok(Json::object()); }, early);
   dispatcher_->Register("shutdown", [this](const Json&, CallContext, ReplyOnce reply) {
     dispatcher_->MarkShutdown();

@@ -55,6 +55,8 @@ class McpServer {
   void OnShutdown(std::function<void()> fn) { on_shutdown_ = std::move(fn); }
   void OnLogLevel(std::function<void(LogLevel)> fn) { on_log_level_ = std::move(fn); }
   void OnInitialized(std::function<void(const Json& client_params)> fn) { on_initialized_ = std::move(fn); }
+  // Called on `notifications/initialized`: from then on the server may send requests.
+  void OnClientReady(std::function<void(const Json& client_params)> fn) { on_client_ready_ = std::move(fn); }
 
   const Json& client_params() const { return client_params_; }
   const std::string& negotiated_version() const { return version_; }
@@ -69,6 +71,7 @@ class McpServer {
   std::function<void()> on_shutdown_;
   std::function<void(LogLevel)> on_log_level_;
   std::function<void(const Json&)> on_initialized_;
+  std::function<void(const Json&)> on_client_ready_;
   Json client_params_;
   std::string version_;
 };

@@ -1,7 +1,9 @@
 #include "server/connection.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "server/client_roots.h"
 #include "server/methods.h"
 #include "server/process_service.h"
 
@@ -28,9 +30,54 @@ Connection::Connection(ServerContext& context, std::unique_ptr<ByteChannel> chan
   });
   processes_ = std::make_unique<ProcessService>(*this);
   RegisterMethods();
+  mcp_->OnClientReady([this](const protocol::Json& client) {
+    if (OffersRoots(client)) AskForRoots(true);
+  });
+  dispatcher_->RegisterNotification("notifications/roots/list_changed", [this](const protocol::Json&) {
+    if (OffersRoots(mcp_->client_params())) AskForRoots(false);
+  });
+}
+
+bool Connection::OffersRoots(const protocol::Json& client_params) const {
+  if (context_.workspace_from_cli) return false;  // --workspace wins over the client's roots
+  auto caps = client_params.find("capabilities");
+  return caps != client_params.end() && caps->is_object() && caps->contains("roots") && (*caps)["roots"].is_object();
+}
+
+void Connection::AskForRoots(bool hold_requests) {
+  if (sessions_.default_created()) {
+    spdlog::info("the client's roots changed; the default session keeps its workspace");
+    return;
+  }
+  // Until the answer comes, requests wait (bounded): one that built the default session now
+  // would build it on the fallback directory.
+  if (hold_requests) {
+    gate_.Close(kRootsWait, [this] {
+      spdlog::warn("the client offered roots but did not list them within {} s; requests go ahead on {}",
+                   std::chrono::duration_cast<std::chrono::seconds>(kRootsWait).count(), context_.workspace_roots[0]);
+    });
+  }
+  dispatcher_->SendRequest("roots/list", protocol::Json::object(),
+                           [this](const protocol::Json& result, const std::optional<protocol::RpcError>& error) {
+    if (error) {
+      spdlog::warn("roots/list failed ({}); the default workspace stays {}", error->message, context_.workspace_roots[0]);
+    } else {
+      WorkspaceRoots roots = WorkspaceFromRoots(result);
+      for (const auto& why : roots.passed_over) spdlog::warn("client root passed over: {}", why);
+      if (roots.directories.empty()) {
+        spdlog::warn("the client listed no usable root; the default workspace stays {}", context_.workspace_roots[0]);
+      } else if (!sessions_.SetDefaultWorkspace(roots.directories)) {
+        spdlog::info("the client's roots came after the default session was built; it keeps its workspace");
+      } else {
+        spdlog::info("default workspace from the client's roots: {}", fmt::join(roots.directories, ", "));
+      }
+    }
+    gate_.Open();
+  });
 }
 
 Connection::~Connection() {
+  gate_.Shutdown();
   dispatcher_->CancelAll();
   processes_.reset();
   sessions_.CloseAll();
@@ -73,10 +120,13 @@ int Connection::Run() {
       decoder.Feed(std::string_view(buf.data(), static_cast<size_t>(n)));
     }
     if (framing_ == protocol::Framing::kUnknown) framing_ = decoder.framing();
-    while (auto frame = decoder.Next()) dispatcher_->HandleFrame(*frame, decoder.framing());
+    while (auto frame = decoder.Next()) gate_.Submit(std::move(*frame), decoder.framing());
+    // At end of input nothing can answer what the gate waits for: serve what is held.
+    if (n == 0) gate_.Open();
     if (n == 0 || exit_code_.load() >= 0) break;
   }
   spdlog::debug("connection closing: killing its sessions");
+  gate_.Shutdown();
   // From here on a client that does not read can hold up a writer only for a bounded time
   // (stdio.h), so the pumps below always finish.
   channel_->Interrupt();

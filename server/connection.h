@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include "protocol/framing.h"
 #include "protocol/mcp_server.h"
 #include "server/logging.h"
+#include "server/request_gate.h"
 #include "server/server_context.h"
 #include "server/session_registry.h"
 #include "server/stdio.h"
@@ -44,6 +46,10 @@ class Connection {
  private:
   void Send(const protocol::Json& message);
   void RegisterMethods();
+  // Asks an MCP client that offers roots for them, to root the default session there.
+  void AskForRoots(bool hold_requests);
+  bool OffersRoots(const protocol::Json& client_params) const;
+  static constexpr std::chrono::milliseconds kRootsWait{5000};
 
   ServerContext& context_;
   std::unique_ptr<ByteChannel> channel_;
@@ -55,6 +61,8 @@ class Connection {
   std::unique_ptr<ClientLogSubscription> log_;
   SessionRegistry sessions_;
   std::unique_ptr<ProcessService> processes_;
+  // Declared last: destroyed first, so its timer never dispatches into a dismantled connection.
+  RequestGate gate_{[this](const protocol::Frame& f, protocol::Framing framing) { dispatcher_->HandleFrame(f, framing); }};
   std::atomic<int> exit_code_{-1};
 };
 

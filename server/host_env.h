@@ -12,6 +12,8 @@ namespace cordon::server {
 // A path as the OS spells it (absolute) -> the policy's form; unchanged when it cannot be
 // converted (the policy builder then refuses it with a clear message).
 std::string PolicyPathFromHost(const std::string& host_path);
+// True when the policy path names an existing directory (links followed).
+bool IsDirectory(const std::string& policy_path);
 // $HOME on POSIX, %USERPROFILE% on Windows, in policy form; empty when unset.
 std::string HomeDirectory();
 // The current directory in policy form; empty when it cannot be read.

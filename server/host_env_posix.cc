@@ -1,3 +1,4 @@
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -9,6 +10,11 @@ extern char** environ;
 namespace cordon::server {
 
 std::string PolicyPathFromHost(const std::string& host_path) { return host_path; }
+
+bool IsDirectory(const std::string& policy_path) {
+  struct stat st {};
+  return ::stat(policy_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
 
 std::string HomeDirectory() {
   const char* home = std::getenv("HOME");

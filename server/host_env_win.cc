@@ -15,6 +15,13 @@ std::string PolicyPathFromHost(const std::string& host_path) {
   return policy ? *policy : host_path;
 }
 
+bool IsDirectory(const std::string& policy_path) {
+  auto host = win::FromPolicyPath(policy_path);
+  if (!host) return false;
+  DWORD attributes = ::GetFileAttributesW(host->c_str());
+  return attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
+}
+
 std::string HomeDirectory() {
   wchar_t buf[MAX_PATH * 2];
   DWORD n = ::GetEnvironmentVariableW(L"USERPROFILE", buf, MAX_PATH * 2);

@@ -39,6 +39,7 @@ bool BuildContext(ServerContext* ctx, const std::string& workspace, const std::s
   }
   ctx->workspace_roots = {PolicyPathFromHost(abs.lexically_normal().string())};
   if (ctx->workspace_roots[0].size() > 1 && ctx->workspace_roots[0].back() == '/') ctx->workspace_roots[0].pop_back();
+  ctx->workspace_from_cli = !workspace.empty();
   ctx->home = HomeDirectory();
   ctx->sessions = MakeSandboxBackend(BackendOptions{ctx->config.windows_sandbox, ""});
   return true;

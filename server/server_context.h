@@ -15,6 +15,7 @@ namespace cordon::server {
 struct ServerContext {
   Config config;
   std::vector<std::string> workspace_roots;  // --workspace, else the cwd
+  bool workspace_from_cli = false;           // --workspace given: the client's roots are not asked
   std::string home;
   std::unique_ptr<SandboxBackend> sessions;
 };

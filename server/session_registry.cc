@@ -15,13 +15,24 @@ std::string NowIso() {
 }  // namespace
 
 Result<Policy> SessionRegistry::BasePolicy() const {
-  const auto& roots = default_roots_.empty() ? context_.workspace_roots : default_roots_;
+  std::vector<std::string> roots;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    roots = default_roots_.empty() ? context_.workspace_roots : default_roots_;
+  }
   return BuildPolicy(context_.config, roots, context_.home);
 }
 
-void SessionRegistry::SetDefaultWorkspace(std::vector<std::string> roots) {
+bool SessionRegistry::SetDefaultWorkspace(std::vector<std::string> roots) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (default_id_.empty()) default_roots_ = std::move(roots);
+  if (!default_id_.empty()) return false;
+  default_roots_ = std::move(roots);
+  return true;
+}
+
+bool SessionRegistry::default_created() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !default_id_.empty();
 }
 
 Result<std::shared_ptr<SessionEntry>> SessionRegistry::Default() {

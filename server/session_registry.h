@@ -33,12 +33,14 @@ class SessionRegistry {
   void CloseAll();
   // The policy new sessions narrow (the configured one for the default workspace).
   Result<Policy> BasePolicy() const;
-  // Replaces the default workspace (e.g. from the MCP client's roots) before first use.
-  void SetDefaultWorkspace(std::vector<std::string> roots);
+  // Replaces the default workspace (e.g. from the MCP client's roots) before first use; false
+  // once the default session exists (it keeps its workspace).
+  bool SetDefaultWorkspace(std::vector<std::string> roots);
+  bool default_created();
 
  private:
   ServerContext& context_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::mutex default_mu_;  // serialises lazy creation of the default session
   std::map<std::string, std::shared_ptr<SessionEntry>> sessions_;
   std::string default_id_;

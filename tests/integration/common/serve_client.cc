@@ -33,6 +33,15 @@ std::string ReadText(const std::string& path) {
 }  // namespace
 
 std::unique_ptr<ServeClient> ServeClient::Start(const std::string& workspace, const std::vector<std::string>& extra) {
+  return Launch(workspace, true, extra);
+}
+
+std::unique_ptr<ServeClient> ServeClient::StartIn(const std::string& cwd, const std::vector<std::string>& extra) {
+  return Launch(cwd, false, extra);
+}
+
+std::unique_ptr<ServeClient> ServeClient::Launch(const std::string& workspace, bool as_workspace,
+                                                 const std::vector<std::string>& extra) {
   std::unique_ptr<ServeClient> c(new ServeClient());
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) return nullptr;
@@ -42,7 +51,8 @@ std::unique_ptr<ServeClient> ServeClient::Start(const std::string& workspace, co
   std::string xdg = workspace + "/../xdg-empty";
   ::mkdir(xdg.c_str(), 0755);
   c->log_path_ = workspace + "/../serve-" + std::to_string(::getpid()) + "-" + std::to_string(NowMs()) + ".log";
-  std::vector<std::string> args = {CORDON_BIN, "serve", "--workspace", workspace, "--log-level", "warning"};
+  std::vector<std::string> args = {CORDON_BIN, "serve", "--log-level", "warning"};
+  if (as_workspace) args.insert(args.begin() + 2, {"--workspace", workspace});
   args.insert(args.end(), extra.begin(), extra.end());
   pid_t pid = ::fork();
   if (pid < 0) return nullptr;
@@ -52,6 +62,7 @@ std::unique_ptr<ServeClient> ServeClient::Start(const std::string& workspace, co
     int log = ::open(c->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (log >= 0) ::dup2(log, 2);
     ::setenv("XDG_CONFIG_HOME", xdg.c_str(), 1);
+    if (!as_workspace && ::chdir(workspace.c_str()) != 0) ::_exit(126);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -96,19 +107,25 @@ std::string ServeClient::Log() const { return ReadText(log_path_); }
 
 int64_t ServeClient::Send(const std::string& method, const Json& params) {
   int64_t id = next_id_++;
-  std::string line = Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump() + "\n";
+  WriteLine(Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump() + "\n");
+  return id;
+}
+
+void ServeClient::Notify(const std::string& method, const Json& params) {
+  WriteLine(Json{{"jsonrpc", "2.0"}, {"method", method}, {"params", params}}.dump() + "\n");
+}
+
+void ServeClient::Respond(const Json& id, const Json& result) {
+  WriteLine(Json{{"jsonrpc", "2.0"}, {"id", id}, {"result", result}}.dump() + "\n");
+}
+
+void ServeClient::WriteLine(const std::string& line) {
   for (size_t off = 0; off < line.size();) {
     ssize_t n = ::write(to_server_.get(), line.data() + off, line.size() - off);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     off += static_cast<size_t>(n);
   }
-  return id;
-}
-
-void ServeClient::Notify(const std::string& method, const Json& params) {
-  std::string line = Json{{"jsonrpc", "2.0"}, {"method", method}, {"params", params}}.dump() + "\n";
-  (void)!::write(to_server_.get(), line.data(), line.size());
 }
 
 bool ServeClient::Pump(int timeout_ms) {
@@ -156,9 +173,9 @@ Json ServeClient::Call(const std::string& method, const Json& params, int timeou
   return *reply;
 }
 
-bool ServeClient::Initialize() {
+bool ServeClient::Initialize(const Json& capabilities) {
   Json r = Call("initialize", {{"protocolVersion", "2025-06-18"},
-                               {"capabilities", Json::object()},
+                               {"capabilities", capabilities},
                                {"clientInfo", {{"name", "integration-test"}, {"version", "1"}}}});
   if (!r.contains("result")) return false;
   Notify("notifications/initialized", Json::object());

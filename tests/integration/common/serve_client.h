@@ -28,17 +28,22 @@ class ServeClient {
   // `cordon serve --workspace <workspace> <extra...>` with an empty XDG config home (built-in
   // default policy). nullptr if it cannot start.
   static std::unique_ptr<ServeClient> Start(const std::string& workspace, const std::vector<std::string>& extra = {});
+  // `cordon serve <extra...>` started in `cwd`, without --workspace (the cwd or the MCP
+  // client's roots decide the workspace).
+  static std::unique_ptr<ServeClient> StartIn(const std::string& cwd, const std::vector<std::string>& extra = {});
   ~ServeClient();
   ServeClient(const ServeClient&) = delete;
   ServeClient& operator=(const ServeClient&) = delete;
 
   int64_t Send(const std::string& method, const Json& params);
   void Notify(const std::string& method, const Json& params);
+  // Answers a request the server sent (it arrives among notifications(), with an id).
+  void Respond(const Json& id, const Json& result);
   // The whole reply ({"result"} or {"error"}), or nullopt on timeout / server exit.
   std::optional<Json> Wait(int64_t id, int timeout_ms = kReplyWaitMs);
   Json Call(const std::string& method, const Json& params, int timeout_ms = kReplyWaitMs);
   // initialize + notifications/initialized; false if the handshake failed.
-  bool Initialize();
+  bool Initialize(const Json& capabilities = Json::object());
   // tools/call; the call's result object (or the whole error reply on failure).
   Json Tool(const std::string& name, const Json& arguments);
   // Waits until a notification (in arrival order, from the start) satisfies `match`; returns it.
@@ -63,6 +68,8 @@ class ServeClient {
 
  private:
   ServeClient() = default;
+  static std::unique_ptr<ServeClient> Launch(const std::string& dir, bool as_workspace, const std::vector<std::string>& extra);
+  void WriteLine(const std::string& line);
 
   pid_t pid_ = -1;
   bool reaped_ = false;

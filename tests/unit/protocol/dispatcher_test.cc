@@ -342,5 +342,41 @@ TEST_F(DispatcherTest, ReplyAfterDispatcherIsGoneDoesNotCrash) {
   SUCCEED();
 }
 
+// Requests the server sends to the client (roots/list): the answer reaches its handler once,
+// by id; errors come through as errors; stray or repeated answers are ignored; and a request
+// still unanswered when the connection ends is failed rather than forgotten.
+TEST_F(DispatcherTest, ServerRequestsAreAnsweredByIdExactlyOnce) {
+  d_->MarkInitialized();
+  std::vector<std::pair<Json, std::optional<RpcError>>> answers;
+  auto record = [&answers](const Json& result, const std::optional<RpcError>& error) { answers.emplace_back(result, error); };
+  d_->SendRequest("roots/list", Json::object(), record);
+  d_->SendRequest("roots/list", Json::object(), record);
+  auto sent = wire_.Take();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0]["method"], "roots/list");
+  ASSERT_TRUE(sent[0]["id"].is_string());
+  EXPECT_NE(sent[0]["id"], sent[1]["id"]);
+  std::string first = sent[0]["id"].dump(), second = sent[1]["id"].dump();
+
+  Send(R"({"jsonrpc":"2.0","id":)" + second + R"(,"error":{"code":-32601,"message":"no roots here"}})");
+  Send(R"({"jsonrpc":"2.0","id":"cordon-999","result":{}})");  // nobody asked
+  Send(R"({"jsonrpc":"2.0","id":)" + first + R"(,"result":{"roots":[]}})");
+  Send(R"({"jsonrpc":"2.0","id":)" + first + R"(,"result":{"roots":["again"]}})");  // already answered
+  ASSERT_EQ(answers.size(), 2u);
+  ASSERT_TRUE(answers[0].second.has_value());
+  EXPECT_EQ(answers[0].second->code, code::kMethodNotFound);
+  EXPECT_EQ(answers[0].second->message, "no roots here");
+  EXPECT_FALSE(answers[1].second.has_value());
+  EXPECT_EQ(answers[1].first, Json::parse(R"({"roots":[]})"));
+  EXPECT_TRUE(wire_.Snapshot().empty()) << "answers from the client are never answered";
+
+  d_->SendRequest("roots/list", nullptr, record);
+  d_->CancelAll();
+  ASSERT_EQ(answers.size(), 3u);
+  EXPECT_TRUE(answers[2].second.has_value()) << "an unanswered request fails when the connection ends";
+  d_->CancelAll();
+  EXPECT_EQ(answers.size(), 3u);
+}
+
 }  // namespace
 }  // namespace cordon::protocol
