@@ -95,12 +95,18 @@ struct ChildPlan {
     if (::prctl(PR_SET_KEEPCAPS, 1) != 0) ::_exit(121);
     if (::syscall(SYS_setresuid, p.uid, p.uid, p.uid) != 0) ::_exit(121);
   }
-  // Keep CAP_SYS_ADMIN of the new user namespace across exec: the worker needs it to mount.
+  // Keep CAP_SYS_ADMIN of the new user namespace across exec: the worker needs it to mount. And
+  // CAP_SETPCAP where we hold it, so each command's leader can empty its bounding set.
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
-  data[0].effective = data[0].permitted = data[0].inheritable = 1u << CAP_SYS_ADMIN;
-  if (::syscall(SYS_capset, &hdr, data) != 0) ::_exit(122);
+  data[0].effective = data[0].permitted = data[0].inheritable = (1u << CAP_SYS_ADMIN) | (1u << CAP_SETPCAP);
+  bool setpcap = ::syscall(SYS_capset, &hdr, data) == 0;
+  if (!setpcap) {
+    data[0].effective = data[0].permitted = data[0].inheritable = 1u << CAP_SYS_ADMIN;
+    if (::syscall(SYS_capset, &hdr, data) != 0) ::_exit(122);
+  }
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_ADMIN, 0, 0) != 0) ::_exit(122);
+  if (setpcap) (void)::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SETPCAP, 0, 0);
   // A clean signal state: the server blocks SIGTERM and friends on its threads.
   sigset_t none;
   std::memset(&none, 0, sizeof(none));

@@ -45,10 +45,15 @@ Status Confine(WorkerState& w) {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return ErrnoError(ErrorKind::kSandboxFailed, "no_new_privs", errno);
   if (Status s = LoadSeccomp(w.init.worker_filter); !s) return s;
   // Keep only CAP_SYS_ADMIN of our own user namespace (to start each command as init of a new
-  // PID namespace); seccomp already forbids mounting with it.
+  // PID namespace; seccomp already forbids mounting with it) and, when held, CAP_SETPCAP (so a
+  // command's leader can empty its bounding set before dropping everything).
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
-  data[0].effective = data[0].permitted = 1u << CAP_SYS_ADMIN;
+  if (::syscall(SYS_capget, &hdr, data) != 0) return ErrnoError(ErrorKind::kSandboxFailed, "capget", errno);
+  const uint32_t keep = data[0].permitted & ((1u << CAP_SYS_ADMIN) | (1u << CAP_SETPCAP));
+  data[0] = {};
+  data[1] = {};
+  data[0].effective = data[0].permitted = keep;
   if (::syscall(SYS_capset, &hdr, data) != 0) return ErrnoError(ErrorKind::kSandboxFailed, "capset", errno);
   ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   if (::prctl(PR_SET_DUMPABLE, 0) != 0) return ErrnoError(ErrorKind::kSandboxFailed, "dumpable", errno);

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sandbox/linux/host_probe.h"
 #include "tests/escape/escape_env.h"
 
 namespace cordon::escape {
@@ -148,6 +149,18 @@ TEST_F(KernelEscape, SetuidBinaryGainsNothing) {
   RunOutcome host = RunOutside({"--reuid=65534", "--regid=65534", "--clear-groups", suid, "euid"}, -1, false,
                                "/usr/bin/setpriv");
   EXPECT_SUCCEEDED(host);
+}
+
+// The command's bounding set is empty, so nothing a later exec meets (a setuid binary, file
+// capabilities, a namespace it cannot create anyway) can hand a capability back. Emptying it
+// needs CAP_SETPCAP, which only a worker in its own user namespace has. Control: the same probe
+// on the host, where the bounding set is full for every uid.
+TEST_F(KernelEscape, BoundingSetIsEmpty) {
+  if (!ProbeHostOnce().user_namespaces)
+    GTEST_SKIP() << "without user namespaces the worker holds no CAP_SETPCAP to empty the bounding set: "
+                 << ProbeHostOnce().user_namespaces_reason;
+  EXPECT_DENIED(RunSandboxed(Confined(), {"capbnd"}));
+  EXPECT_SUCCEEDED(RunOutside({"capbnd"}));
 }
 
 // The command's fd table holds only 0, 1 and 2: nothing of the server's (its stdout, its

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -229,6 +230,18 @@ Outcome RunKernelAction(const std::string& action, const Args& a, bool* known) {
   }
   if (action == "bpf") return Bpf();
   if (action == "perf") return Perf();
+  // Succeeds while the bounding set still holds a capability that a later exec could grant.
+  if (action == "capbnd") {
+    for (int cap = 0; cap < 64; ++cap) {
+      int held = ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+      if (held < 0) break;  // past the kernel's last capability
+      if (held == 1) {
+        std::fprintf(stderr, "probe: capability %d is in the bounding set\n", cap);
+        return kSucceeded;
+      }
+    }
+    return kDenied;
+  }
   if (action == "userns") return ::unshare(CLONE_NEWUSER) == 0 ? kSucceeded : Failed("unshare(CLONE_NEWUSER)", errno);
   if (action == "clone-userns") return CloneWith(CLONE_NEWUSER, false);
   if (action == "clone3-userns") return CloneWith(CLONE_NEWUSER, true);
