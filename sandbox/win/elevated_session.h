@@ -6,15 +6,14 @@
 // impersonated) - the sandbox user's identity applies to commands.
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "sandbox/session.h"
 #include "sandbox/win/job.h"
+#include "sandbox/win/job_session.h"
 #include "sandbox/win/restricted_token.h"
 #include "sandbox/win/runner_client.h"
 
@@ -31,25 +30,20 @@ struct ElevatedSessionParts {
   bool private_desktop = true;
 };
 
-class ElevatedSession final : public SandboxSession {
+class ElevatedSession final : public JobSession {
  public:
   ElevatedSession(Policy policy, EnforcementReport report, ElevatedSessionParts parts);
-  ~ElevatedSession() override;
+  // Close ends the session Job: the runners are in it, and their jobs' kill-on-close end the
+  // commands (which are in this Job too, nested).
+  ~ElevatedSession() override { Close(); }
 
-  const Policy& policy() const override { return policy_; }
-  const EnforcementReport& enforcement() const override { return report_; }
   Result<std::unique_ptr<SandboxProcess>> Spawn(const SpawnRequest& request) override;
-  Result<nlohmann::json> RunOperation(const std::string& op, const nlohmann::json& request,
-                                      const std::atomic<bool>* cancel) override;
-  void Close() override;
-  bool alive() const override { return !closed_.load(); }
 
  private:
-  Policy policy_;
-  EnforcementReport report_;
+  Job& session_job() override { return parts_.job; }
+  HANDLE ops_token() const override { return parts_.ops_token ? parts_.ops_token->token.get() : nullptr; }
+
   ElevatedSessionParts parts_;
-  std::atomic<bool> closed_{false};
-  std::shared_ptr<std::atomic<bool>> closed_flag_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace cordon::win

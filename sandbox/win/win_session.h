@@ -6,13 +6,15 @@
 // impersonating the session's token (win_file_ops.h).
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
-#include "sandbox/session.h"
 #include "sandbox/win/desktop.h"
 #include "sandbox/win/job.h"
+#include "sandbox/win/job_session.h"
 #include "sandbox/win/restricted_token.h"
 
 namespace cordon::win {
@@ -24,29 +26,18 @@ struct WinSessionParts {
   std::vector<std::pair<std::string, std::string>> extra_env;  // advisory network variables
 };
 
-class WinSession final : public SandboxSession {
+class WinSession final : public JobSession {
  public:
   WinSession(Policy policy, EnforcementReport report, WinSessionParts parts);
-  ~WinSession() override;
+  ~WinSession() override { Close(); }
 
-  const Policy& policy() const override { return policy_; }
-  const EnforcementReport& enforcement() const override { return report_; }
   Result<std::unique_ptr<SandboxProcess>> Spawn(const SpawnRequest& request) override;
-  Result<nlohmann::json> RunOperation(const std::string& op, const nlohmann::json& request,
-                                      const std::atomic<bool>* cancel) override;
-  void Close() override;
-  bool alive() const override { return !closed_.load(); }
 
  private:
-  Policy policy_;
-  EnforcementReport report_;
-  WinSessionParts parts_;
-  std::atomic<bool> closed_{false};
-};
+  Job& session_job() override { return parts_.job; }
+  HANDLE ops_token() const override { return parts_.token ? parts_.token->token.get() : nullptr; }
 
-// Variables Windows programs need to start at all (SystemRoot, COMSPEC, PATHEXT, TEMP ...),
-// taken from the server's environment when the request's environment lacks them. They carry
-// no secrets; without SystemRoot even cmd.exe fails to load some DLLs.
-std::vector<std::string> WithWindowsEssentials(std::vector<std::string> env);
+  WinSessionParts parts_;
+};
 
 }  // namespace cordon::win
