@@ -47,12 +47,9 @@ Status RunnerProcess::Send(const nlohmann::json& frame) {
 }
 
 void RunnerProcess::Finish(ProcessResult result) {
+  output_.End(OutputStream::kStdout);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!eof_queued_) {
-      queue_.push_back(OutputChunk{OutputStream::kStdout, "", true});
-      eof_queued_ = true;
-    }
     if (!result_) result_ = std::move(result);
   }
   cv_.notify_all();
@@ -70,12 +67,9 @@ void RunnerProcess::ReadLoop() {
     if (type == "output") {
       auto chunk = OutputFromFrame(f);
       if (!chunk) break;
-      std::lock_guard<std::mutex> lock(mu_);
-      queue_.push_back(std::move(chunk).value());
+      output_.Push(std::move(chunk).value());
     } else if (type == "eof") {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!eof_queued_) queue_.push_back(OutputChunk{OutputStream::kStdout, "", true});
-      eof_queued_ = true;
+      output_.End(OutputStream::kStdout);
     } else if (type == "exit") {
       Finish(ResultFromFrame(f));
       return;
@@ -86,7 +80,6 @@ void RunnerProcess::ReadLoop() {
       Finish(std::move(r));
       return;
     }
-    cv_.notify_all();
   }
   // The runner went away without an exit: killed with the session Job, or crashed.
   ProcessResult r;
@@ -105,20 +98,7 @@ void RunnerProcess::ReadLoop() {
   Finish(std::move(r));
 }
 
-Result<OutputChunk> RunnerProcess::ReadOutput(size_t max_bytes) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return !queue_.empty(); });
-  OutputChunk& front = queue_.front();
-  if (front.eof) return front;  // sticky
-  if (front.data.size() <= max_bytes) {
-    OutputChunk out = std::move(front);
-    queue_.pop_front();
-    return out;
-  }
-  OutputChunk out{front.stream, front.data.substr(0, max_bytes), false};
-  front.data.erase(0, max_bytes);
-  return out;
-}
+Result<OutputChunk> RunnerProcess::ReadOutput(size_t max_bytes) { return output_.Take(max_bytes); }
 
 ProcessResult RunnerProcess::Wait() {
   std::unique_lock<std::mutex> lock(mu_);

@@ -10,13 +10,13 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include "sandbox/session.h"
+#include "sandbox/win/output_queue.h"
 #include "sandbox/win/runner_client.h"
 #include "sandbox/win/runner_protocol.h"
 
@@ -54,10 +54,9 @@ class RunnerProcess final : public SandboxProcess {
   RunnerConnection conn_;
   int pid_ = 0;
   std::mutex write_mu_;  // guards conn_.pipes.to_runner
-  mutable std::mutex mu_;
+  OutputQueue output_;
+  mutable std::mutex mu_;  // guards result_
   std::condition_variable cv_;
-  std::deque<OutputChunk> queue_;
-  bool eof_queued_ = false;
   std::optional<ProcessResult> result_;
   std::atomic<int> kill_reason_{-1};
   std::shared_ptr<const std::atomic<bool>> session_closed_;

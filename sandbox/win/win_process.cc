@@ -41,15 +41,9 @@ void WinProcess::Pump(HANDLE h, OutputStream stream) {
   for (;;) {
     auto n = ReadSome(h, buf.data(), buf.size());
     if (!n.ok() || *n == 0) break;
-    std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(OutputChunk{stream, buf.substr(0, *n), false});
-    cv_.notify_all();
+    output_.Push(OutputChunk{stream, buf.substr(0, *n), false});
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (--open_streams_ == 0) {
-    queue_.push_back(OutputChunk{stream, "", true});
-  }
-  cv_.notify_all();
+  if (open_streams_.fetch_sub(1) == 1) output_.End(stream);
 }
 
 void WinProcess::Watch(uint32_t timeout_ms) {
@@ -65,23 +59,9 @@ void WinProcess::Watch(uint32_t timeout_ms) {
   exited_ = true;
   // A pseudo console keeps its output pipe open until it is closed.
   if (pty_) pty_->Close();
-  cv_.notify_all();
 }
 
-Result<OutputChunk> WinProcess::ReadOutput(size_t max_bytes) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return !queue_.empty(); });
-  OutputChunk& front = queue_.front();
-  if (front.eof) return front;  // sticky: every later call sees eof too
-  if (front.data.size() <= max_bytes) {
-    OutputChunk out = std::move(front);
-    queue_.pop_front();
-    return out;
-  }
-  OutputChunk out{front.stream, front.data.substr(0, max_bytes), false};
-  front.data.erase(0, max_bytes);
-  return out;
-}
+Result<OutputChunk> WinProcess::ReadOutput(size_t max_bytes) { return output_.Take(max_bytes); }
 
 ProcessResult WinProcess::Wait() {
   ::WaitForSingleObject(proc_.process.get(), INFINITE);

@@ -10,8 +10,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,6 +18,7 @@
 #include "sandbox/session.h"
 #include "sandbox/win/conpty.h"
 #include "sandbox/win/job.h"
+#include "sandbox/win/output_queue.h"
 #include "sandbox/win/spawn.h"
 
 namespace cordon::win {
@@ -52,10 +51,9 @@ class WinProcess final : public SandboxProcess {
   std::optional<PseudoConsole> pty_;
   std::chrono::steady_clock::time_point start_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<OutputChunk> queue_;
-  int open_streams_ = 0;
+  OutputQueue output_;
+  std::atomic<int> open_streams_{0};  // pump threads still reading; the last one ends output_
+  std::mutex mu_;                     // guards result_
   std::optional<ProcessResult> result_;
   std::atomic<bool> exited_{false};
   std::atomic<int> kill_reason_{-1};
