@@ -7,6 +7,7 @@
 #include <aclapi.h>
 
 #include "sandbox/win/acl_manager.h"
+#include "sandbox/win/explicit_access.h"
 #include "sandbox/win/path_form.h"
 #include "sandbox/win/scoped_handle.h"
 #include "sandbox/win/sid.h"
@@ -42,6 +43,35 @@ Result<Dacl> ReadDacl(const std::wstring& path, bool* missing) {
   return d;
 }
 
+// One ACE's object, ready to edit: its Windows path, the SID the ACE names and the path's
+// current DACL. `missing`: the path does not exist (and `dacl` is empty).
+struct AceTarget {
+  std::wstring path;
+  OwnedSid sid;
+  Dacl dacl;
+  bool missing = false;
+};
+
+Result<AceTarget> ReadAceTarget(const AceRecord& ace) {
+  auto path = FromPolicyPath(ace.path);
+  if (!path) return path.error();
+  auto sid = SidFromString(ace.sid);
+  if (!sid) return sid.error();
+  AceTarget target{std::move(path).value(), std::move(sid).value(), {}, false};
+  auto dacl = ReadDacl(target.path, &target.missing);
+  if (!dacl) return dacl.error();
+  target.dacl = std::move(dacl).value();
+  return target;
+}
+
+// Replaces the target's DACL with `acl` (the DACL only: owner, group and SACL untouched).
+Status WriteDacl(AceTarget& target, PACL acl, const AceRecord& ace) {
+  DWORD err = ::SetNamedSecurityInfoW(target.path.data(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr,
+                                      nullptr, acl, nullptr);
+  if (err != ERROR_SUCCESS) return WinError(ErrorKind::kInternal, "SetNamedSecurityInfoW(" + ace.path + ")", err);
+  return OkStatus();
+}
+
 // Index of each explicit ACE equal to `ace` (type, flags, mask, SID).
 std::vector<DWORD> Matching(PACL acl, const AceRecord& ace, const OwnedSid& sid) {
   std::vector<DWORD> out;
@@ -63,65 +93,40 @@ std::vector<DWORD> Matching(PACL acl, const AceRecord& ace, const OwnedSid& sid)
 class Win32AclBackend : public AclBackend {
  public:
   Status AddAce(const AceRecord& ace) override {
-    auto path = FromPolicyPath(ace.path);
-    if (!path) return path.error();
-    auto sid = SidFromString(ace.sid);
-    if (!sid) return sid.error();
-    bool missing = false;
-    auto dacl = ReadDacl(*path, &missing);
-    if (!dacl) return dacl.error();
-    if (missing) return MakeError(ErrorKind::kNotFound, "no such path " + ace.path);
-    EXPLICIT_ACCESS_W ea{};
-    ea.grfAccessPermissions = ace.mask;
-    ea.grfAccessMode = ace.kind == AceKind::kAllowWrite ? GRANT_ACCESS : DENY_ACCESS;
-    ea.grfInheritance = InheritFlags(ace);
-    ea.Trustee.TrusteeForm = TRUSTEE_IS_SID;
-    ea.Trustee.TrusteeType = TRUSTEE_IS_UNKNOWN;
-    ea.Trustee.ptstrName = static_cast<LPWSTR>(sid->get());
+    auto target = ReadAceTarget(ace);
+    if (!target) return target.error();
+    if (target->missing) return MakeError(ErrorKind::kNotFound, "no such path " + ace.path);
+    EXPLICIT_ACCESS_W ea = SidAccess(target->sid, ace.mask,
+                                     ace.kind == AceKind::kAllowWrite ? GRANT_ACCESS : DENY_ACCESS, InheritFlags(ace));
     ScopedLocal<PACL> merged;
-    DWORD err = ::SetEntriesInAclW(1, &ea, dacl->acl, merged.receive());
+    DWORD err = ::SetEntriesInAclW(1, &ea, target->dacl.acl, merged.receive());
     if (err != ERROR_SUCCESS) return WinError(ErrorKind::kInternal, "SetEntriesInAclW", err);
-    err = ::SetNamedSecurityInfoW(path->data(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr,
-                                  merged.get(), nullptr);
-    if (err != ERROR_SUCCESS) return WinError(ErrorKind::kInternal, "SetNamedSecurityInfoW(" + ace.path + ")", err);
-    return OkStatus();
+    return WriteDacl(*target, merged.get(), ace);
   }
 
   Status RemoveAce(const AceRecord& ace) override {
-    auto path = FromPolicyPath(ace.path);
-    if (!path) return path.error();
-    auto sid = SidFromString(ace.sid);
-    if (!sid) return sid.error();
-    bool missing = false;
-    auto dacl = ReadDacl(*path, &missing);
-    if (!dacl) return dacl.error();
-    if (missing || dacl->acl == nullptr) return OkStatus();
-    auto hits = Matching(dacl->acl, ace, *sid);
+    auto target = ReadAceTarget(ace);
+    if (!target) return target.error();
+    const PACL original = target->dacl.acl;
+    if (target->missing || original == nullptr) return OkStatus();
+    auto hits = Matching(original, ace, target->sid);
     if (hits.empty()) return OkStatus();
     // Copy the DACL (the security descriptor owns the original) and delete from the end.
     ACL_SIZE_INFORMATION size{};
-    ::GetAclInformation(dacl->acl, &size, sizeof(size), AclSizeInformation);
+    ::GetAclInformation(original, &size, sizeof(size), AclSizeInformation);
     std::vector<BYTE> copy(size.AclBytesInUse + size.AclBytesFree);
-    memcpy(copy.data(), dacl->acl, size.AclBytesInUse);
+    memcpy(copy.data(), original, size.AclBytesInUse);
     auto* acl = reinterpret_cast<PACL>(copy.data());
     acl->AclSize = static_cast<WORD>(copy.size());
     for (auto it = hits.rbegin(); it != hits.rend(); ++it) ::DeleteAce(acl, *it);
-    DWORD err = ::SetNamedSecurityInfoW(path->data(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr,
-                                        acl, nullptr);
-    if (err != ERROR_SUCCESS) return WinError(ErrorKind::kInternal, "SetNamedSecurityInfoW(" + ace.path + ")", err);
-    return OkStatus();
+    return WriteDacl(*target, acl, ace);
   }
 
   Result<bool> HasAce(const AceRecord& ace) override {
-    auto path = FromPolicyPath(ace.path);
-    if (!path) return path.error();
-    auto sid = SidFromString(ace.sid);
-    if (!sid) return sid.error();
-    bool missing = false;
-    auto dacl = ReadDacl(*path, &missing);
-    if (!dacl) return dacl.error();
-    if (missing) return false;
-    return !Matching(dacl->acl, ace, *sid).empty();
+    auto target = ReadAceTarget(ace);
+    if (!target) return target.error();
+    if (target->missing) return false;
+    return !Matching(target->dacl.acl, ace, target->sid).empty();
   }
 };
 

@@ -1,11 +1,10 @@
 #include "sandbox/win/desktop.h"
 
-#include <aclapi.h>
-
 #include <atomic>
 #include <cwchar>
 #include <utility>
 
+#include "sandbox/win/explicit_access.h"
 #include "sandbox/win/scoped_handle.h"
 #include "sandbox/win/win_util.h"
 
@@ -51,18 +50,9 @@ Result<AlternateDesktop> AlternateDesktop::Create(const std::vector<OwnedSid>& e
   if (!user) return user.error();
 
   std::vector<EXPLICIT_ACCESS_W> entries;
-  auto add = [&](const OwnedSid& sid, DWORD mask) {
-    EXPLICIT_ACCESS_W ea{};
-    ea.grfAccessPermissions = mask;
-    ea.grfAccessMode = GRANT_ACCESS;
-    ea.Trustee.TrusteeForm = TRUSTEE_IS_SID;
-    ea.Trustee.TrusteeType = TRUSTEE_IS_UNKNOWN;
-    ea.Trustee.ptstrName = static_cast<LPWSTR>(sid.get());
-    entries.push_back(ea);
-  };
-  add(*user, GENERIC_ALL);
+  entries.push_back(SidAccess(*user, GENERIC_ALL));
   for (const auto& sid : extra)
-    if (!sid.empty()) add(sid, kDesktopUse);
+    if (!sid.empty()) entries.push_back(SidAccess(sid, kDesktopUse));
   ScopedLocal<PACL> acl;
   DWORD err = ::SetEntriesInAclW(static_cast<ULONG>(entries.size()), entries.data(), nullptr, acl.receive());
   if (err != ERROR_SUCCESS) return WinError(ErrorKind::kSandboxFailed, "SetEntriesInAclW(desktop)", err);

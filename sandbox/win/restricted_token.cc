@@ -1,9 +1,8 @@
 #include "sandbox/win/restricted_token.h"
 
-#include <aclapi.h>
-
 #include <memory>
 
+#include "sandbox/win/explicit_access.h"
 #include "sandbox/win/win_util.h"
 
 namespace cordon::win {
@@ -12,16 +11,7 @@ namespace {
 
 Status SetDefaultDacl(HANDLE token, const std::vector<OwnedSid>& sids) {
   std::vector<EXPLICIT_ACCESS_W> entries;
-  for (const auto& sid : sids) {
-    EXPLICIT_ACCESS_W ea{};
-    ea.grfAccessPermissions = GENERIC_ALL;
-    ea.grfAccessMode = GRANT_ACCESS;
-    ea.grfInheritance = NO_INHERITANCE;
-    ea.Trustee.TrusteeForm = TRUSTEE_IS_SID;
-    ea.Trustee.TrusteeType = TRUSTEE_IS_UNKNOWN;
-    ea.Trustee.ptstrName = static_cast<LPWSTR>(sid.get());
-    entries.push_back(ea);
-  }
+  for (const auto& sid : sids) entries.push_back(SidAccess(sid, GENERIC_ALL));
   ScopedLocal<PACL> acl;
   DWORD err = ::SetEntriesInAclW(static_cast<ULONG>(entries.size()), entries.data(), nullptr,
                                  acl.receive());
