@@ -29,6 +29,34 @@ using namespace cordon::win;
 
 std::string AclStateFile() { return DefaultAclStateFile(); }
 
+// The session Job with the policy's limits. A limit this host cannot set turns an "enforced"
+// resources report into "degraded", with the first reason.
+Result<Job> CreateSessionJob(const Policy& policy, EnforcementReport& report) {
+  auto job = Job::Create(JobLimits::FromPolicy(policy.limits()));
+  if (!job) return job.error();
+  if (!job->degraded().empty() && report.resources.state == "enforced")
+    report.resources = {"degraded", job->degraded()[0]};
+  return job;
+}
+
+// The workspace's capability SID - the restricting SID of the session's token - once the
+// ACEs the policy plans for it are applied through `acl`.
+struct WorkspaceCapability {
+  std::string sid_text;
+  OwnedSid sid;
+};
+
+Result<WorkspaceCapability> ApplyWorkspaceAces(const Policy& policy, AclManager& acl) {
+  WorkspaceCapability cap;
+  cap.sid_text = WorkspaceCapabilitySidString(policy.workspace_roots()[0]);
+  auto sid = SidFromString(cap.sid_text);
+  if (!sid) return sid.error();
+  cap.sid = std::move(sid).value();
+  auto applied = acl.Apply(cap.sid_text, PlanAces(policy, cap.sid_text));
+  if (!applied) return MakeError(ErrorKind::kSandboxFailed, "workspace ACLs: " + applied.error().detail);
+  return cap;
+}
+
 class WinBackend final : public SandboxBackend {
  public:
   explicit WinBackend(const BackendOptions& options)
@@ -113,24 +141,18 @@ class WinBackend final : public SandboxBackend {
     if (elevated_ && !full) return CreateElevated(policy, std::move(report));
 
     WinSessionParts parts;
-    JobLimits limits = JobLimits::FromPolicy(policy.limits());
-    auto job = Job::Create(limits);
+    auto job = CreateSessionJob(policy, report);
     if (!job) return job.error();
     parts.job = std::move(job).value();
-    if (!parts.job.degraded().empty() && report.resources.state == "enforced")
-      report.resources = {"degraded", parts.job.degraded()[0]};
 
     if (!full) {
-      std::string sid_text = WorkspaceCapabilitySidString(policy.workspace_roots()[0]);
-      auto sid = SidFromString(sid_text);
-      if (!sid) return sid.error();
       auto backend = MakeWin32AclBackend();
       AclManager acl(AclStateFile(), backend.get());
-      auto applied = acl.Apply(sid_text, PlanAces(policy, sid_text));
-      if (!applied) return MakeError(ErrorKind::kSandboxFailed, "workspace ACLs: " + applied.error().detail);
-      auto token = CreateSandboxToken(*sid);
+      auto cap = ApplyWorkspaceAces(policy, acl);
+      if (!cap) return cap.error();
+      auto token = CreateSandboxToken(cap->sid);
       if (!token) return token.error();
-      std::vector<OwnedSid> desk_sids = {*sid};
+      std::vector<OwnedSid> desk_sids = {cap->sid};
       parts.token = std::move(token).value();
       auto desktop = AlternateDesktop::Create(desk_sids);
       if (desktop) parts.desktop = std::move(desktop).value();
@@ -183,23 +205,18 @@ class WinBackend final : public SandboxBackend {
     if (::GetFileAttributesW(runner.c_str()) == INVALID_FILE_ATTRIBUTES)
       return MakeError(ErrorKind::kSandboxFailed, "cordon-runner.exe not found at " + WideToUtf8(runner));
     ElevatedSessionParts parts;
-    auto job = Job::Create(JobLimits::FromPolicy(policy.limits()));
+    auto job = CreateSessionJob(policy, report);
     if (!job) return job.error();
     parts.job = std::move(job).value();
-    if (!parts.job.degraded().empty() && report.resources.state == "enforced")
-      report.resources = {"degraded", parts.job.degraded()[0]};
-    std::string sid_text = WorkspaceCapabilitySidString(policy.workspace_roots()[0]);
-    auto sid = SidFromString(sid_text);
-    if (!sid) return sid.error();
     auto backend = MakeWin32AclBackend();
     AclManager acl(AclStateFile(), backend.get());
-    auto applied = acl.Apply(sid_text, PlanAces(policy, sid_text));
-    if (!applied) return MakeError(ErrorKind::kSandboxFailed, "workspace ACLs: " + applied.error().detail);
+    auto cap = ApplyWorkspaceAces(policy, acl);
+    if (!cap) return cap.error();
     if (auto st = GrantSandboxGroup(policy, acl); !st) return st.error();
-    auto ops_token = CreateSandboxToken(*sid);
+    auto ops_token = CreateSandboxToken(cap->sid);
     if (!ops_token) return ops_token.error();
     parts.ops_token = std::move(ops_token).value();
-    parts.capability_sid = sid_text;
+    parts.capability_sid = cap->sid_text;
     parts.runner_exe = runner;
     parts.launcher = MakeLogonLauncher(id->credential, id->user_sid);
     if (policy.network() == NetworkMode::kNone && report.network.state != "enforced")
