@@ -20,35 +20,10 @@
 namespace cordon::win {
 namespace {
 
-std::wstring RunnerExe() {
-  std::wstring local = testing::ExeDir() + L"\\cordon-runner.exe";
-  if (::GetFileAttributesW(local.c_str()) != INVALID_FILE_ATTRIBUTES) return local;
-  std::wstring built = Utf8ToWide(CORDON_RUNNER_BUILD_PATH);
-  if (!built.empty() && built[0] == L'/') {
-    for (auto& c : built) c = c == L'/' ? L'\\' : c;
-    built = L"Z:" + built;
-  }
-  return built;
-}
+using testing::DrainOutput;
 
-std::wstring BuiltExe(const char* build_path) {
-  std::wstring built = Utf8ToWide(build_path);
-  if (!built.empty() && built[0] == L'/') {
-    for (auto& c : built) c = c == L'/' ? L'\\' : c;
-    built = L"Z:" + built;
-  }
-  return built;
-}
-
-std::pair<std::string, std::string> Drain(SandboxProcess& p) {
-  std::string out, err;
-  for (;;) {
-    auto chunk = p.ReadOutput(1 << 16);
-    if (!chunk.ok() || chunk->eof) break;
-    (chunk->stream == OutputStream::kStderr ? err : out) += chunk->data;
-  }
-  return {out, err};
-}
+// cordon-runner.exe next to the tests, else the build tree's.
+std::wstring RunnerExe() { return testing::FindBuiltExe(nullptr, L"cordon-runner.exe", CORDON_RUNNER_BUILD_PATH); }
 
 class ElevatedTest : public ::testing::Test {
  protected:
@@ -96,7 +71,7 @@ TEST_F(ElevatedTest, WithoutSetupSessionCreationFailsClosed) {
   ASSERT_TRUE(s.ok()) << s.error().detail;
   auto p = (*s)->Spawn(Request({"cmd", "/c", "echo hi"}));
   ASSERT_TRUE(p.ok()) << p.error().detail;
-  EXPECT_NE(Drain(**p).first.find("hi"), std::string::npos);
+  EXPECT_NE(DrainOutput(**p).first.find("hi"), std::string::npos);
 }
 
 TEST_F(ElevatedTest, CorruptCredentialsFailClosedToo) {
@@ -113,7 +88,7 @@ TEST_F(ElevatedTest, CheckReportsElevatedModeAndTheMissingSetup) {
   auto job = Job::Create(JobLimits{});
   ASSERT_TRUE(job.ok());
   SpawnOptions opts;
-  opts.argv = {WideToUtf8(BuiltExe(CORDON_EXE_BUILD_PATH)), "check", "--json", "--workspace", WideToUtf8(ws_), "-c",
+  opts.argv = {WideToUtf8(testing::FromBuildPath(CORDON_EXE_BUILD_PATH)), "check", "--json", "--workspace", WideToUtf8(ws_), "-c",
                "windows.sandbox=elevated"};
   opts.env = testing::CurrentEnv();
   opts.job = &*job;
@@ -147,7 +122,7 @@ TEST_F(ElevatedTest, SessionRunsCommandsThroughTheRunner) {
 
   auto p = session.Spawn(Request({"cmd", "/c", "echo hi& exit 4"}));
   ASSERT_TRUE(p.ok()) << p.error().detail;
-  EXPECT_NE(Drain(**p).first.find("hi"), std::string::npos);
+  EXPECT_NE(DrainOutput(**p).first.find("hi"), std::string::npos);
   ProcessResult r = (*p)->Wait();
   EXPECT_EQ(r.status, "exited");
   EXPECT_EQ(r.exit_code, 4);
@@ -155,7 +130,7 @@ TEST_F(ElevatedTest, SessionRunsCommandsThroughTheRunner) {
   // cwd defaults to the workspace (resolved by the server's path guard).
   auto cd = session.Spawn(Request({"cmd", "/c", "cd"}));
   ASSERT_TRUE(cd.ok()) << cd.error().detail;
-  std::string where = AsciiLower(Drain(**cd).first);
+  std::string where = AsciiLower(DrainOutput(**cd).first);
   EXPECT_NE(where.find(AsciiLower(WideToUtf8(ws_.substr(ws_.find_last_of(L'\\'))))), std::string::npos) << where;
 
   // A cwd outside the policy is refused before any runner starts.
@@ -170,7 +145,7 @@ TEST_F(ElevatedTest, SessionRunsCommandsThroughTheRunner) {
   ASSERT_TRUE(h.valid());
   session.Close();
   EXPECT_FALSE(session.alive());
-  Drain(**sleeper);
+  DrainOutput(**sleeper);
   EXPECT_EQ((*sleeper)->Wait().status, "killed");
   EXPECT_EQ(::WaitForSingleObject(h.get(), 60000), WAIT_OBJECT_0);
   EXPECT_FALSE(session.Spawn(Request({"cmd", "/c", "echo late"})).ok());
@@ -190,18 +165,18 @@ TEST_F(ElevatedTest, LogonRunsCommandsAsTheOfflineSandboxUser) {
   EXPECT_EQ((*s)->enforcement().network.state, "enforced") << (*s)->enforcement().network.reason;
   auto who = (*s)->Spawn(Request({"cmd", "/c", "whoami"}));
   ASSERT_TRUE(who.ok()) << who.error().detail;
-  std::string out = AsciiLower(Drain(**who).first);
+  std::string out = AsciiLower(DrainOutput(**who).first);
   EXPECT_NE(out.find(AsciiLower(id->credential.username)), std::string::npos) << out;
   // Writes: allowed in the workspace (control), denied in the developer's own temp directory.
   auto inside = (*s)->Spawn(Request({"cmd", "/c", "echo x> inside.txt"}));
   ASSERT_TRUE(inside.ok());
-  Drain(**inside);
+  DrainOutput(**inside);
   EXPECT_EQ((*inside)->Wait().exit_code, 0);
   EXPECT_NE(::GetFileAttributesW((ws_ + L"\\inside.txt").c_str()), INVALID_FILE_ATTRIBUTES);
   std::string target = WideToUtf8(dir_ + L"\\outside.txt");
   auto outside = (*s)->Spawn(Request({"cmd", "/c", "echo x> \"" + target + "\""}));
   ASSERT_TRUE(outside.ok());
-  Drain(**outside);
+  DrainOutput(**outside);
   EXPECT_NE((*outside)->Wait().exit_code, 0);
   EXPECT_EQ(::GetFileAttributesW((dir_ + L"\\outside.txt").c_str()), INVALID_FILE_ATTRIBUTES);
 }

@@ -20,17 +20,7 @@ constexpr DWORD kWaitMs = 60000;  // generous: Wine under load starts processes 
 
 // CORDON_RUNNER wins; else next to the tests; else the build tree's path (through drive Z:).
 std::wstring RunnerExe() {
-  wchar_t env[MAX_PATH];
-  DWORD n = ::GetEnvironmentVariableW(L"CORDON_RUNNER", env, MAX_PATH);
-  if (n > 0 && n < MAX_PATH) return std::wstring(env, n);
-  std::wstring local = testing::ExeDir() + L"\\cordon-runner.exe";
-  if (::GetFileAttributesW(local.c_str()) != INVALID_FILE_ATTRIBUTES) return local;
-  std::wstring built = Utf8ToWide(CORDON_RUNNER_BUILD_PATH);
-  if (!built.empty() && built[0] == L'/') {
-    for (auto& c : built) c = c == L'/' ? L'\\' : c;
-    built = L"Z:" + built;
-  }
-  return built;
+  return testing::FindBuiltExe(L"CORDON_RUNNER", L"cordon-runner.exe", CORDON_RUNNER_BUILD_PATH);
 }
 
 Job MakeJob() {
@@ -47,16 +37,6 @@ RunnerSpawn Spawn(std::vector<std::string> argv) {
   ::GetTempPathW(MAX_PATH, cwd);
   s.cwd = WideToUtf8(cwd);
   return s;
-}
-
-std::pair<std::string, std::string> Drain(SandboxProcess& p) {
-  std::string out, err;
-  for (;;) {
-    auto chunk = p.ReadOutput(1 << 16);
-    if (!chunk.ok() || chunk->eof) break;
-    (chunk->stream == OutputStream::kStderr ? err : out) += chunk->data;
-  }
-  return {out, err};
 }
 
 bool ReadPids(const std::wstring& file, DWORD* a, DWORD* b) {
@@ -141,7 +121,7 @@ TEST_F(RunnerTest, CmdEchoStreamsOutputAndExitCode) {
   ASSERT_TRUE(p.ok()) << p.error().detail;
   EXPECT_GT((*p)->pid(), 0);
   EXPECT_NE(static_cast<DWORD>((*p)->pid()), (*p)->runner_pid()) << "pid is the command's, not the runner's";
-  auto [out, err] = Drain(**p);
+  auto [out, err] = testing::DrainOutput(**p);
   EXPECT_NE(out.find("hi"), std::string::npos) << out;
   ProcessResult r = (*p)->Wait();
   EXPECT_EQ(r.status, "exited");
@@ -149,7 +129,7 @@ TEST_F(RunnerTest, CmdEchoStreamsOutputAndExitCode) {
 
   auto q = Start(Spawn({testing::HelperPath(), "echo", "two"}));
   ASSERT_TRUE(q.ok()) << q.error().detail;
-  auto [out2, err2] = Drain(**q);
+  auto [out2, err2] = testing::DrainOutput(**q);
   EXPECT_NE(out2.find("two"), std::string::npos);
   EXPECT_NE(err2.find("err"), std::string::npos) << "stderr arrives as its own stream";
   EXPECT_EQ((*q)->Wait().exit_code, 3);
@@ -165,7 +145,7 @@ TEST_F(RunnerTest, StdinReachesTheCommand) {
   ASSERT_TRUE((*p)->WriteStdin("ping\n").ok());
   ASSERT_TRUE((*p)->WriteStdin("pong").ok());
   ASSERT_TRUE((*p)->CloseStdin().ok());
-  auto [out, err] = Drain(**p);
+  auto [out, err] = testing::DrainOutput(**p);
   EXPECT_EQ(out, "ping\npong");
   EXPECT_EQ((*p)->Wait().exit_code, 0);
 }
@@ -183,7 +163,7 @@ TEST_F(RunnerTest, TerminateEndsTheTreeIncludingGrandchild) {
   ASSERT_TRUE(hc.valid() && hg.valid());
   EXPECT_EQ(::WaitForSingleObject(hg.get(), 0), static_cast<DWORD>(WAIT_TIMEOUT)) << "grandchild running";
   ASSERT_TRUE((*p)->Kill(KillReason::kTerminate).ok());
-  Drain(**p);
+  testing::DrainOutput(**p);
   ProcessResult r = (*p)->Wait();
   EXPECT_EQ(r.status, "killed");
   EXPECT_EQ(::WaitForSingleObject(hc.get(), kWaitMs), WAIT_OBJECT_0);

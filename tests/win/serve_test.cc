@@ -29,19 +29,7 @@ constexpr auto kWait = std::chrono::seconds(60);  // generous: Wine under load s
 
 // CORDON_EXE wins; else cordon.exe next to the tests; else the build tree's path (a Unix path
 // under Wine, reachable through drive Z:).
-std::wstring CordonExe() {
-  wchar_t env[MAX_PATH];
-  DWORD n = ::GetEnvironmentVariableW(L"CORDON_EXE", env, MAX_PATH);
-  if (n > 0 && n < MAX_PATH) return std::wstring(env, n);
-  std::wstring local = win::testing::ExeDir() + L"\\cordon.exe";
-  if (::GetFileAttributesW(local.c_str()) != INVALID_FILE_ATTRIBUTES) return local;
-  std::wstring built = win::Utf8ToWide(CORDON_EXE_BUILD_PATH);
-  if (!built.empty() && built[0] == L'/') {
-    for (auto& c : built) c = c == L'/' ? L'\\' : c;
-    built = L"Z:" + built;
-  }
-  return built;
-}
+std::wstring CordonExe() { return win::testing::FindBuiltExe(L"CORDON_EXE", L"cordon.exe", CORDON_EXE_BUILD_PATH); }
 
 class ServeClient {
  public:

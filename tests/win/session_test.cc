@@ -35,16 +35,6 @@ class WinSessionTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s.error().detail;
     return s.ok() ? *s : nullptr;
   }
-  // Drains output until eof; returns stdout+stderr concatenated per stream.
-  static std::pair<std::string, std::string> Drain(SandboxProcess& p) {
-    std::string out, err;
-    for (;;) {
-      auto chunk = p.ReadOutput(1 << 16);
-      if (!chunk.ok() || chunk->eof) break;
-      (chunk->stream == OutputStream::kStderr ? err : out) += chunk->data;
-    }
-    return {out, err};
-  }
   SpawnRequest Request(std::vector<std::string> argv) {
     SpawnRequest r;
     r.argv = std::move(argv);
@@ -76,7 +66,7 @@ TEST_F(WinSessionTest, CmdEchoHiStreamsBack) {
   ASSERT_TRUE(s);
   auto p = s->Spawn(Request({"cmd", "/c", "echo hi"}));
   ASSERT_TRUE(p.ok()) << p.error().detail;
-  auto [out, err] = Drain(**p);
+  auto [out, err] = win::testing::DrainOutput(**p);
   EXPECT_EQ(out, "hi\r\n");
   ProcessResult r = (*p)->Wait();
   EXPECT_EQ(r.status, "exited");
@@ -92,7 +82,7 @@ TEST_F(WinSessionTest, StdinAndCwd) {
   req.cwd = s->policy().workspace_roots()[0] + "/sub";
   auto p = s->Spawn(req);
   ASSERT_TRUE(p.ok()) << p.error().detail;
-  auto [out, err] = Drain(**p);
+  auto [out, err] = win::testing::DrainOutput(**p);
   EXPECT_NE(win::AsciiLower(out).find("\\ws\\sub"), std::string::npos) << out;
 
   auto cat = Request({win::testing::HelperPath(), "cat"});
@@ -101,7 +91,7 @@ TEST_F(WinSessionTest, StdinAndCwd) {
   ASSERT_TRUE(c.ok()) << c.error().detail;
   ASSERT_TRUE((*c)->WriteStdin("ping\n").ok());
   ASSERT_TRUE((*c)->CloseStdin().ok());
-  EXPECT_EQ(Drain(**c).first, "ping\n");
+  EXPECT_EQ(win::testing::DrainOutput(**c).first, "ping\n");
   EXPECT_EQ((*c)->Wait().exit_code, 0);
 }
 
@@ -122,7 +112,7 @@ TEST_F(WinSessionTest, KillEndsTheTreeIncludingGrandchild) {
   ASSERT_TRUE(g.valid());
   ASSERT_TRUE((*p)->Kill(KillReason::kTerminate).ok());
   EXPECT_EQ(::WaitForSingleObject(g.get(), 5000), WAIT_OBJECT_0) << "grandchild survived";
-  Drain(**p);
+  win::testing::DrainOutput(**p);
   EXPECT_EQ((*p)->Wait().status, "killed");
 }
 
@@ -133,14 +123,14 @@ TEST_F(WinSessionTest, TimeoutAndSessionClose) {
   req.timeout_ms = 300;
   auto p = s->Spawn(req);
   ASSERT_TRUE(p.ok());
-  Drain(**p);
+  win::testing::DrainOutput(**p);
   EXPECT_EQ((*p)->Wait().status, "timeout");
 
   auto long_running = s->Spawn(Request({win::testing::HelperPath(), "sleep", "60000"}));
   ASSERT_TRUE(long_running.ok());
   s->Close();
   EXPECT_FALSE(s->alive());
-  Drain(**long_running);
+  win::testing::DrainOutput(**long_running);
   EXPECT_TRUE((*long_running)->exited());
   EXPECT_FALSE(s->Spawn(Request({"cmd", "/c", "echo late"})).ok());
 }

@@ -1,14 +1,17 @@
-// Shared helpers of the Windows tests: where the probe helper lives, an environment for
-// commands, scratch directories, and the Wine skip used by every enforcement test (Wine
-// accepts restricted tokens, file ACLs and job limits but does not enforce them).
+// Shared helpers of the Windows tests: where the probe helper and the built programs live, an
+// environment for commands, scratch directories, draining a command's output, and the Wine
+// skip used by every enforcement test (Wine accepts restricted tokens, file ACLs and job
+// limits but does not enforce them).
 #pragma once
 
 #include <gtest/gtest.h>
 #include <windows.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "sandbox/session.h"
 #include "sandbox/win/win_util.h"
 
 namespace cordon::win::testing {
@@ -27,6 +30,41 @@ inline std::wstring ExeDir() {
 }
 
 inline std::string HelperPath() { return WideToUtf8(ExeDir() + L"\\win_test_helper.exe"); }
+
+// A path the build recorded (CORDON_*_BUILD_PATH): a Unix path under Wine, reachable
+// through drive Z:; a Windows path as it is.
+inline std::wstring FromBuildPath(const char* build_path) {
+  std::wstring built = Utf8ToWide(build_path);
+  if (!built.empty() && built[0] == L'/') {
+    for (auto& c : built) c = c == L'/' ? L'\\' : c;
+    built = L"Z:" + built;
+  }
+  return built;
+}
+
+// Where a built program is: the variable `override_env` names wins (none when nullptr); else
+// `name` next to the tests; else the build tree's path.
+inline std::wstring FindBuiltExe(const wchar_t* override_env, const wchar_t* name, const char* build_path) {
+  if (override_env != nullptr) {
+    wchar_t env[MAX_PATH];
+    DWORD n = ::GetEnvironmentVariableW(override_env, env, MAX_PATH);
+    if (n > 0 && n < MAX_PATH) return std::wstring(env, n);
+  }
+  std::wstring local = ExeDir() + L"\\" + name;
+  if (::GetFileAttributesW(local.c_str()) != INVALID_FILE_ATTRIBUTES) return local;
+  return FromBuildPath(build_path);
+}
+
+// Reads a command's output until eof: {stdout (or the pty's output), stderr}.
+inline std::pair<std::string, std::string> DrainOutput(SandboxProcess& p) {
+  std::string out, err;
+  for (;;) {
+    auto chunk = p.ReadOutput(1 << 16);
+    if (!chunk.ok() || chunk->eof) break;
+    (chunk->stream == OutputStream::kStderr ? err : out) += chunk->data;
+  }
+  return {out, err};
+}
 
 // The test process's own environment as "NAME=value" entries.
 inline std::vector<std::string> CurrentEnv() {
