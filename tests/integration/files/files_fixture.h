@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/common/scratch_tree.h"
 #include "tests/integration/common/serve_client.h"
 
 namespace cordon::files_test {
@@ -33,47 +34,11 @@ inline std::string ScratchParent() {
   return dir;
 }
 
-inline void Put(const fs::path& p, const std::string& content, mode_t mode = 0644) {
-  fs::create_directories(p.parent_path());
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << content;
-  out.close();
-  ::chmod(p.c_str(), mode);
-}
-
-inline std::string Get(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Every entry under `dir` (relative path -> content and mode; symlinks and dirs marked).
-inline std::map<std::string, std::string> Snapshot(const fs::path& dir) {
-  std::map<std::string, std::string> out;
-  if (!fs::exists(dir)) return out;
-  for (auto& e : fs::recursive_directory_iterator(dir)) {
-    auto rel = fs::relative(e.path(), dir).string();
-    if (e.is_symlink()) {
-      out[rel] = "<symlink>";
-    } else if (e.is_directory()) {
-      out[rel + "/"] = "";
-    } else {
-      struct stat st {};
-      ::lstat(e.path().c_str(), &st);
-      out[rel] = Get(e.path()) + "|mode=" + std::to_string(st.st_mode & 0777);
-    }
-  }
-  return out;
-}
-
+using scratch_tree::Get;
+using scratch_tree::Put;
+using scratch_tree::Snapshot;
 // Leftover temp or backup entries of patch/apply and fs/writeFile.
-inline int TempLeftovers(const fs::path& dir) {
-  int n = 0;
-  for (auto& e : fs::recursive_directory_iterator(dir))
-    n += e.path().filename().string().rfind(".cordon-", 0) == 0;
-  return n;
-}
+inline int TempLeftovers(const fs::path& dir) { return static_cast<int>(scratch_tree::TempLeftovers(dir).size()); }
 
 // The error kind of a reply ("" for a success), and its message.
 inline std::string Kind(const Json& reply) {

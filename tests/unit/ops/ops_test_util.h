@@ -18,50 +18,16 @@
 
 #include "sandbox/ops/file_ops.h"
 #include "sandbox/policy.h"
+#include "tests/common/scratch_tree.h"
 
 namespace cordon::ops::testing {
 
 namespace fs = std::filesystem;
 
-inline void Put(const fs::path& p, const std::string& content, mode_t mode = 0644) {
-  fs::create_directories(p.parent_path());
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << content;
-  out.close();
-  ::chmod(p.c_str(), mode);
-}
-
-inline std::string Get(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Every regular file under `dir` (relative path -> content), for whole-tree comparisons.
-inline std::map<std::string, std::string> Snapshot(const fs::path& dir) {
-  std::map<std::string, std::string> out;
-  if (!fs::exists(dir)) return out;
-  for (auto& e : fs::recursive_directory_iterator(dir)) {
-    auto rel = fs::relative(e.path(), dir).string();
-    if (e.is_symlink()) out[rel] = "<symlink>";
-    else if (e.is_directory()) out[rel + "/"] = "";
-    else {
-      struct stat st {};
-      ::lstat(e.path().c_str(), &st);
-      out[rel] = Get(e.path()) + "|mode=" + std::to_string(st.st_mode & 0777);
-    }
-  }
-  return out;
-}
-
-// Names of leftover temp/backup entries anywhere under `dir`.
-inline std::vector<std::string> TempLeftovers(const fs::path& dir) {
-  std::vector<std::string> out;
-  for (auto& e : fs::recursive_directory_iterator(dir))
-    if (e.path().filename().string().rfind(".cordon-", 0) == 0) out.push_back(e.path().string());
-  return out;
-}
+using scratch_tree::Get;
+using scratch_tree::Put;
+using scratch_tree::Snapshot;
+using scratch_tree::TempLeftovers;
 
 class TempTree : public ::testing::Test {
  protected:
