@@ -151,7 +151,7 @@ void LeaderPool::Refill() {
   if (leader) ready_.emplace(std::move(*leader));
 }
 
-Result<StandbyLeader> LeaderPool::Launch(const LeaderSpec& spec) {
+int SendCommandToLeader(int leader_socket, const LeaderSpec& spec) {
   std::string body = Encode(spec);
   std::vector<int> fds = {spec.status_fd};
   if (!spec.tty) {
@@ -171,25 +171,32 @@ Result<StandbyLeader> LeaderPool::Launch(const LeaderSpec& spec) {
   cmsg->cmsg_type = SCM_RIGHTS;
   cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
   std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
+  ssize_t n;
+  do n = ::sendmsg(leader_socket, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(body.size())) return 0;
+  return n < 0 ? errno : EMSGSIZE;
+}
+
+Result<StandbyLeader> LeaderPool::Take() {
+  if (!ready_) return Start();
+  StandbyLeader leader = std::move(*ready_);
+  ready_.reset();
+  return leader;
+}
+
+Result<StandbyLeader> LeaderPool::Launch(const LeaderSpec& spec) {
   // A waiting leader that died (its socket reports EPIPE/ECONNRESET) is replaced once.
   for (int attempt = 0; attempt < 2; ++attempt) {
-    if (!ready_) {
-      auto fresh = Start();
-      if (!fresh) return fresh.error();
-      ready_.emplace(std::move(*fresh));
-    }
-    StandbyLeader leader = std::move(*ready_);
-    ready_.reset();
-    ssize_t n;
-    do n = ::sendmsg(leader.socket_.get(), &msg, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n == static_cast<ssize_t>(body.size())) {
-      leader.socket_.reset();
+    auto leader = Take();
+    if (!leader) return leader.error();
+    int err = SendCommandToLeader(leader->socket_.get(), spec);
+    if (err == 0) {
+      leader->socket_.reset();
       return leader;
     }
-    if (n >= 0 || (errno != EPIPE && errno != ECONNRESET)) {
-      int err = n < 0 ? errno : EMSGSIZE;
-      ::syscall(SYS_pidfd_send_signal, leader.pidfd(), SIGKILL, nullptr, 0);
+    if (err != EPIPE && err != ECONNRESET) {
+      ::syscall(SYS_pidfd_send_signal, leader->pidfd(), SIGKILL, nullptr, 0);
       return ErrnoError(ErrorKind::kLimitExceeded, "start process: hand over the command", err);
     }
   }

@@ -123,6 +123,22 @@ void HandleSpawn(WorkerState& w, IpcMessage& msg) {
   w.leaders->Refill();
 }
 
+// The broker keeps a prepared leader of its own and sends a pipes-mode command straight to it,
+// so a command is one hop from the broker instead of two. This hands it the waiting leader (or
+// a new one): the socket the command goes over and the leader's pidfd. No new one is prepared
+// here - the broker asks again once it has used this one.
+void HandleLeader(WorkerState& w, IpcMessage& msg) {
+  auto id = msg.body.value("id", nlohmann::json());
+  auto leader = w.leaders->Take();
+  if (!leader) return ReplyError(w.control, id, leader.error());
+  UniqueFd socket = leader->TakeSocket();
+  if (Status sent = SendIpc(w.control, {{"t", "leader"}, {"id", id}, {"pid", leader->pid()}}, {socket.get(), leader->pidfd()});
+      !sent) {
+    ::syscall(SYS_pidfd_send_signal, leader->pidfd(), SIGKILL, nullptr, 0);
+    ReplyError(w.control, id, sent.error());
+  }
+}
+
 std::atomic<bool> g_op_cancelled{false};
 void OnCancelSignal(int) { g_op_cancelled.store(true); }
 
@@ -211,6 +227,7 @@ int RunWorker(int control_fd) {
     if (!msg) return 0;  // broker gone: exiting kills the namespace
     std::string type = msg->body.value("t", "");
     if (type == "spawn") HandleSpawn(w, *msg);
+    else if (type == "leader") HandleLeader(w, *msg);
     else if (type == "op") HandleOperation(w, *msg);
     else if (type == "exit") return 0;
     else ReplyError(control_fd, msg->body.value("id", nlohmann::json()), MakeError(ErrorKind::kInternal, "unknown worker request " + type));
