@@ -11,6 +11,7 @@
 #include <cerrno>
 
 #include "sandbox/linux/ipc.h"
+#include "sandbox/linux/leader_pool.h"
 #include "sandbox/linux/linux_process.h"
 
 namespace cordon::linux_sandbox {
@@ -70,6 +71,9 @@ Result<std::shared_ptr<LinuxSession>> LinuxSession::Start(const Policy& policy, 
     s->Close();
     return MakeError(ErrorKind::kSandboxFailed, "building the sandbox failed: " + e.detail);
   }
+  // The first command's leader is fetched while the session waits for it.
+  std::lock_guard<std::mutex> lock(s->control_mu_);
+  s->RequestLeaderLocked();
   return s;
 }
 
@@ -77,6 +81,11 @@ LinuxSession::~LinuxSession() { Close(); }
 
 Result<IpcMessage> LinuxSession::RoundTrip(const nlohmann::json& body, const std::vector<int>& fds) {
   std::lock_guard<std::mutex> lock(control_mu_);
+  return RoundTripLocked(body, fds);
+}
+
+Result<IpcMessage> LinuxSession::RoundTripLocked(const nlohmann::json& body, const std::vector<int>& fds) {
+  if (Status s = CollectLeaderLocked(); !s) return s.error();
   if (!alive_.load()) return MakeError(ErrorKind::kSandboxFailed, "the session's sandbox is gone");
   if (Status s = SendIpc(worker_.control.get(), body, fds); !s) {
     alive_.store(false);
@@ -103,6 +112,42 @@ Result<IpcMessage> LinuxSession::RoundTrip(const nlohmann::json& body, const std
   return reply;
 }
 
+void LinuxSession::RequestLeaderLocked() {
+  if (standby_ || leader_request_ || !alive_.load()) return;
+  uint64_t id = next_id_.fetch_add(1);
+  if (Status s = SendIpc(worker_.control.get(), {{"t", "leader"}, {"id", id}}); !s) {
+    alive_.store(false);
+    return;
+  }
+  leader_request_ = id;
+}
+
+Status LinuxSession::CollectLeaderLocked() {
+  if (!leader_request_) return OkStatus();
+  uint64_t id = *leader_request_;
+  leader_request_.reset();
+  if (!alive_.load()) return MakeError(ErrorKind::kSandboxFailed, "the session's sandbox is gone");
+  if (!AwaitReply()) {
+    alive_.store(false);
+    if (worker_.pidfd) ::syscall(SYS_pidfd_send_signal, worker_.pidfd.get(), SIGKILL, nullptr, 0);
+    return MakeError(ErrorKind::kSandboxFailed, "the session's worker stopped answering; the session is lost");
+  }
+  auto reply = ReceiveIpc(worker_.control.get());
+  if (!reply) {
+    alive_.store(false);
+    return MakeError(ErrorKind::kSandboxFailed, "the session's worker died; the session is lost");
+  }
+  if (reply->body.value("id", nlohmann::json()) != nlohmann::json(id)) {
+    alive_.store(false);
+    return MakeError(ErrorKind::kSandboxFailed, "the session's worker answered out of turn; the session is lost");
+  }
+  // A refusal (e.g. the session's process limit) leaves no leader in hand: the next command
+  // goes through the worker, which reports the failure.
+  if (reply->body.value("t", "") == "leader" && reply->fds.size() == 2)
+    standby_.emplace(HeldLeader{reply->body.value("pid", 0), std::move(reply->fds[0]), std::move(reply->fds[1])});
+  return OkStatus();
+}
+
 bool LinuxSession::AwaitReply() {
   for (int waited = 0; waited < kReplyTimeoutMs;) {
     pollfd p[2] = {{worker_.control.get(), POLLIN, 0}, {worker_.pidfd.get(), POLLIN, 0}};
@@ -114,6 +159,34 @@ bool LinuxSession::AwaitReply() {
     waited += kReplyPollMs;
   }
   return false;
+}
+
+std::optional<Result<std::unique_ptr<SandboxProcess>>> LinuxSession::SpawnOnStandbyLocked(const SpawnRequest& req,
+                                                                                          ProcessFds& mine,
+                                                                                          const std::vector<int>& fds) {
+  if (!standby_) return std::nullopt;
+  HeldLeader leader = std::move(*standby_);
+  standby_.reset();
+  LeaderSpec spec;
+  spec.argv = req.argv;
+  spec.env = req.env;
+  spec.cwd = req.cwd;
+  spec.timeout_ms = req.timeout_ms;
+  spec.grace_ms = req.grace_ms;
+  spec.status_fd = fds[0];
+  spec.stdout_fd = fds[1];
+  spec.stderr_fd = fds[2];
+  if (fds.size() > 3) spec.stdin_fd = fds[3];
+  int err = SendCommandToLeader(leader.socket.get(), spec);
+  if (err == EPIPE || err == ECONNRESET) return std::nullopt;  // it died waiting: the worker starts one
+  if (err != 0) {
+    ::syscall(SYS_pidfd_send_signal, leader.pidfd.get(), SIGKILL, nullptr, 0);
+    return Result<std::unique_ptr<SandboxProcess>>(
+        ErrnoError(ErrorKind::kLimitExceeded, "start process: hand over the command", err));
+  }
+  mine.leader = std::move(leader.pidfd);
+  return Result<std::unique_ptr<SandboxProcess>>(std::unique_ptr<SandboxProcess>(
+      new LinuxProcess(leader.pid, false, req.grace_ms, std::move(mine), job_)));
 }
 
 Result<std::unique_ptr<SandboxProcess>> LinuxSession::Spawn(const SpawnRequest& req) {
@@ -131,10 +204,22 @@ Result<std::unique_ptr<SandboxProcess>> LinuxSession::Spawn(const SpawnRequest& 
       fds.push_back(in_r.get());
     }
   }
+  std::lock_guard<std::mutex> lock(control_mu_);
+  // Whatever path this command takes, the next command's leader is asked for once it has
+  // started (the worker prepares it while this command runs).
+  struct AskForNext {
+    LinuxSession* s;
+    ~AskForNext() { s->RequestLeaderLocked(); }
+  } ask_for_next{this};
+  if (!req.tty) {
+    if (Status s = CollectLeaderLocked(); !s) return s.error();
+    if (!alive_.load()) return MakeError(ErrorKind::kSandboxFailed, "the session's sandbox is gone");
+    if (auto started = SpawnOnStandbyLocked(req, mine, fds)) return std::move(*started);
+  }
   nlohmann::json body = {{"t", "spawn"}, {"id", next_id_.fetch_add(1)}, {"argv", req.argv}, {"env", req.env},
                          {"cwd", req.cwd}, {"tty", req.tty}, {"cols", req.cols}, {"rows", req.rows},
                          {"stdin", req.stdin_pipe}, {"timeoutMs", req.timeout_ms}, {"graceMs", req.grace_ms}};
-  auto reply = RoundTrip(body, fds);
+  auto reply = RoundTripLocked(body, fds);
   if (!reply) return reply.error();
   if (reply->body.value("t", "") != "spawned" || reply->fds.empty())
     return MakeError(ErrorKind::kSandboxFailed, "unexpected worker reply to spawn");
