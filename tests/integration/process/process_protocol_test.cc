@@ -1,6 +1,10 @@
 // process/* and exec through the real server: ordering and seq rules, ids, concurrency, stdin,
 // PTY sessions, non-UTF-8 output, output caps and backpressure (server memory stays bounded).
+#include <signal.h>
+
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "tests/integration/process/proc_fixture.h"
@@ -184,6 +188,36 @@ TEST_F(ProcTest, NonUtf8OutputIsDeliveredExactly) {
   ASSERT_TRUE(binary.contains("result")) << binary.dump();
   ASSERT_TRUE(binary["result"].contains("stdoutBase64")) << binary.dump();
   EXPECT_EQ(Unbase64(binary["result"]["stdoutBase64"]), std::string("a\0\xff", 3));
+}
+
+std::string ProcField(pid_t pid, const char* file) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/" + file);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text;
+}
+
+// Commands are handed to leaders the broker and the worker prepare ahead of time. When those
+// leaders die (killed from outside, the OOM killer), the next command must still run: through
+// the worker, which prepares a fresh one. Control: the exec before the kill.
+TEST_F(ProcTest, ExecRunsAfterThePreparedLeadersDie) {
+  Json first = client_->Call("exec", {{"argv", {"echo", "before"}}});
+  ASSERT_EQ(first["result"]["stdout"], "before\n") << first.dump() << client_->Log();
+  // The prepared leaders are the worker's children that name themselves cordon-leader.
+  std::vector<pid_t> leaders;
+  for (const auto& d : Descendants(client_->pid()))
+    if (ProcField(d.pid, "comm") == "cordon-leader\n") leaders.push_back(d.pid);
+  ASSERT_FALSE(leaders.empty()) << "no prepared leader found below the server";
+  std::vector<ProcEntry> killed;
+  for (const auto& d : Descendants(client_->pid()))
+    if (std::find(leaders.begin(), leaders.end(), d.pid) != leaders.end()) killed.push_back(d);
+  for (pid_t pid : leaders) ::kill(pid, SIGKILL);
+  ASSERT_TRUE(AwaitGone(killed).empty());
+  for (const char* word : {"after", "again"}) {
+    Json r = client_->Call("exec", {{"argv", {"echo", word}}});
+    ASSERT_TRUE(r.contains("result")) << r.dump() << client_->Log();
+    EXPECT_EQ(r["result"]["stdout"], std::string(word) + "\n") << r.dump();
+    EXPECT_EQ(r["result"]["result"]["exitCode"], 0);
+  }
 }
 
 TEST_F(ProcTest, ExecEchoHelloAndExitStatus) {
