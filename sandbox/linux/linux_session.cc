@@ -91,6 +91,13 @@ Result<IpcMessage> LinuxSession::RoundTripLocked(const nlohmann::json& body, con
     alive_.store(false);
     return MakeError(ErrorKind::kSandboxFailed, "the session's worker died; the session is lost");
   }
+  auto reply = ReceiveAnswerLocked(body.value("id", nlohmann::json()));
+  if (!reply) return reply.error();
+  if (reply->body.value("t", "") == "error") return WorkerError(reply->body);
+  return reply;
+}
+
+Result<IpcMessage> LinuxSession::ReceiveAnswerLocked(const nlohmann::json& id) {
   // The worker answers every request at once (output, exit status and operation results flow
   // over per-request pipes), so a missing answer means a broken worker: the session is lost
   // instead of this thread - and every later request behind control_mu_ - waiting forever.
@@ -104,11 +111,10 @@ Result<IpcMessage> LinuxSession::RoundTripLocked(const nlohmann::json& body, con
     alive_.store(false);
     return MakeError(ErrorKind::kSandboxFailed, "the session's worker died; the session is lost");
   }
-  if (reply->body.value("id", nlohmann::json()) != body.value("id", nlohmann::json())) {
+  if (reply->body.value("id", nlohmann::json()) != id) {
     alive_.store(false);  // an answer to another request: the channel is out of step
     return MakeError(ErrorKind::kSandboxFailed, "the session's worker answered out of turn; the session is lost");
   }
-  if (reply->body.value("t", "") == "error") return WorkerError(reply->body);
   return reply;
 }
 
@@ -127,20 +133,8 @@ Status LinuxSession::CollectLeaderLocked() {
   uint64_t id = *leader_request_;
   leader_request_.reset();
   if (!alive_.load()) return MakeError(ErrorKind::kSandboxFailed, "the session's sandbox is gone");
-  if (!AwaitReply()) {
-    alive_.store(false);
-    if (worker_.pidfd) ::syscall(SYS_pidfd_send_signal, worker_.pidfd.get(), SIGKILL, nullptr, 0);
-    return MakeError(ErrorKind::kSandboxFailed, "the session's worker stopped answering; the session is lost");
-  }
-  auto reply = ReceiveIpc(worker_.control.get());
-  if (!reply) {
-    alive_.store(false);
-    return MakeError(ErrorKind::kSandboxFailed, "the session's worker died; the session is lost");
-  }
-  if (reply->body.value("id", nlohmann::json()) != nlohmann::json(id)) {
-    alive_.store(false);
-    return MakeError(ErrorKind::kSandboxFailed, "the session's worker answered out of turn; the session is lost");
-  }
+  auto reply = ReceiveAnswerLocked(nlohmann::json(id));
+  if (!reply) return reply.error();
   // A refusal (e.g. the session's process limit) leaves no leader in hand: the next command
   // goes through the worker, which reports the failure.
   if (reply->body.value("t", "") == "leader" && reply->fds.size() == 2)

@@ -41,6 +41,9 @@ class LinuxSession final : public SandboxSession {
   LinuxSession(const Policy& policy, EnforcementReport report) : policy_(policy), report_(std::move(report)) {}
   Result<IpcMessage> RoundTrip(const nlohmann::json& body, const std::vector<int>& fds);
   Result<IpcMessage> RoundTripLocked(const nlohmann::json& body, const std::vector<int>& fds);
+  // The worker's answer to request `id` (control_mu_ held); a silent, dead or out-of-step
+  // worker loses the session.
+  Result<IpcMessage> ReceiveAnswerLocked(const nlohmann::json& id);
   // Asks the worker for a prepared leader without waiting; the answer is read by
   // CollectLeaderLocked before anything else is sent, so requests never interleave.
   void RequestLeaderLocked();
